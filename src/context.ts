@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto'
+import { type GatewayError, unauthenticated } from './errors.js'
+import { createLoaders, type Loaders } from './loaders.js'
+import type { Logger } from './logger.js'
+import type { CallerRegionApi, RegionApiClient, UpstreamCallRecord } from './upstream/client.js'
+
+/** What every resolver gets: one per GraphQL request, never shared between callers. */
+export interface GatewayContext {
+  readonly requestId: string
+  readonly log: Logger
+  readonly loaders: Loaders
+  readonly limits: GatewayLimits
+  readonly gateway: { readonly version: string; readonly demoMode: boolean }
+}
+
+export interface GatewayLimits {
+  readonly maxRegionsPerQuery: number
+}
+
+/** Per-request bookkeeping shared by the context and the request log line. */
+export interface RequestState {
+  readonly requestId: string
+  readonly log: Logger
+  readonly startedAt: number
+  upstreamCalls: number
+  upstreamFailures: number
+  operationName: string | undefined
+}
+
+const BEARER = /^Bearer +[\x21-\x7e]+$/i
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const states = new WeakMap<Request, RequestState>()
+
+/** The request's id and child logger; made on first use and shared by everything for this request. */
+export function requestState(request: Request, root: Logger): RequestState {
+  let state = states.get(request)
+  if (!state) {
+    const offered = request.headers.get('x-request-id')
+    const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
+    state = {
+      requestId,
+      log: root.child({ requestId }),
+      startedAt: performance.now(),
+      upstreamCalls: 0,
+      upstreamFailures: 0,
+      operationName: undefined,
+    }
+    states.set(request, state)
+  }
+  return state
+}
+
+export interface ContextDependencies {
+  readonly regionApi: RegionApiClient
+  readonly logger: Logger
+  readonly limits: GatewayLimits
+  readonly gateway: GatewayContext['gateway']
+}
+
+/**
+ * The one place that reads the caller's headers. The Authorization header goes into the
+ * caller's upstream view and nowhere else: not into the context, logs or loader keys.
+ */
+export function createContextFactory(deps: ContextDependencies) {
+  return ({ request }: { request: Request }): GatewayContext => {
+    const state = requestState(request, deps.logger)
+    const authorization = request.headers.get('authorization')
+    const upstream = authorization
+      ? callerUpstream(deps.regionApi, authorization, state)
+      : rejectingUpstream(unauthenticated())
+    return {
+      requestId: state.requestId,
+      log: state.log,
+      loaders: createLoaders(upstream),
+      limits: deps.limits,
+      gateway: deps.gateway,
+    }
+  }
+}
+
+function callerUpstream(
+  regionApi: RegionApiClient,
+  authorization: string,
+  state: RequestState,
+): CallerRegionApi {
+  if (!BEARER.test(authorization)) {
+    return rejectingUpstream(unauthenticated('The Authorization header must be "Bearer <token>".'))
+  }
+  return regionApi.forCaller({
+    authorization,
+    requestId: state.requestId,
+    log: state.log,
+    onCall: (call: UpstreamCallRecord) => {
+      state.upstreamCalls++
+      if (call.code !== undefined) state.upstreamFailures++
+    },
+  })
+}
+
+/** Stands in for the upstream when the caller cannot be forwarded: fails every call, sends nothing. */
+function rejectingUpstream(error: GatewayError): CallerRegionApi {
+  return {
+    listImages: () => Promise.reject(error),
+    listRegions: () => Promise.reject(error),
+  }
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { compareCodePoints, OWNER_ORGANIZATION_TAG } from '../images/model.js'
+import type { UpstreamErrorBody, UpstreamImage, UpstreamRegion } from '../upstream/types.js'
+
+export interface RegionServiceData {
+  readonly regions: readonly UpstreamRegion[]
+  /** Images per region id; a region without an entry has none. */
+  readonly images: Readonly<Record<string, readonly UpstreamImage[]>>
+}
+
+/** A request as the service saw it, for tests that assert on what crossed the wire. */
+export interface RecordedRequest {
+  readonly method: string
+  readonly path: string
+  readonly query: URLSearchParams
+  readonly headers: IncomingMessage['headers']
+  readonly startedAt: number
+  finishedAt: number | undefined
+}
+
+export interface RegionServiceOptions {
+  readonly data: RegionServiceData
+  /** Added before every answer, to imitate a remote service. */
+  readonly latencyMs?: number
+  /**
+   * Lets a test take over a request (fault injection). Return true when it answered.
+   * Runs after the request is recorded and before authentication.
+   */
+  readonly intercept?: (request: RecordedRequest, response: ServerResponse) => boolean | Promise<boolean>
+}
+
+export interface RunningRegionService {
+  readonly url: string
+  readonly requests: RecordedRequest[]
+  close(): Promise<void>
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const IMAGES_PATH = /^\/api\/v2\/regions\/([^/]+)\/images$/
+const REGIONS_PATH = /^\/api\/v1\/organizations\/([^/]+)\/regions$/
+
+/**
+ * A Region Service that behaves like the real one (service version 1.13) for the two
+ * operations the gateway calls: UUID checks before auth, 401 without a bearer token, 404 for
+ * unknown regions, 500 for kubernetes regions, organizationID/scope/status semantics, results
+ * sorted by name. Used as the demo upstream and as the tests' fake upstream.
+ */
+export async function startRegionService(
+  options: RegionServiceOptions,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<RunningRegionService> {
+  const requests: RecordedRequest[] = []
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://region-service')
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      startedAt: performance.now(),
+      finishedAt: undefined,
+    }
+    requests.push(recorded)
+    res.on('close', () => {
+      recorded.finishedAt = performance.now()
+    })
+    handle(options, recorded, res).catch(() => {
+      if (!res.headersSent) sendError(res, 500, 'server_error', 'unexpected failure')
+      else res.destroy()
+    })
+  })
+  server.keepAliveTimeout = 65_000
+  await new Promise<void>((resolve) => server.listen(port, host, resolve))
+  const address = server.address() as AddressInfo
+  return {
+    url: `http://${host}:${address.port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+async function handle(
+  options: RegionServiceOptions,
+  request: RecordedRequest,
+  res: ServerResponse,
+): Promise<void> {
+  if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs))
+  if (options.intercept && (await options.intercept(request, res))) return
+  if (request.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'method not allowed')
+
+  const imagesMatch = IMAGES_PATH.exec(request.path)
+  const regionsMatch = REGIONS_PATH.exec(request.path)
+  const pathId = decodeURIComponent((imagesMatch ?? regionsMatch)?.[1] ?? '')
+  if (!imagesMatch && !regionsMatch) return sendError(res, 404, 'not_found', 'no such route')
+  if (!UUID.test(pathId)) return sendError(res, 400, 'invalid_request', 'path parameter is not a valid UUID')
+  if (!/^Bearer +\S+$/i.test(request.headers.authorization ?? '')) {
+    res.setHeader('www-authenticate', 'Bearer error="invalid_token"')
+    return sendError(res, 401, 'access_denied', 'authorization header missing or invalid')
+  }
+  if (regionsMatch) return sendJson(res, 200, options.data.regions)
+
+  const region = options.data.regions.find((candidate) => candidate.metadata.id === pathId)
+  if (!region) return sendError(res, 404, 'not_found', 'region not found')
+  if (region.spec.type === 'kubernetes')
+    return sendError(res, 500, 'server_error', 'region has no image service')
+  const scope = request.query.get('scope') ?? 'available'
+  const states = request.query.getAll('status')
+  if (scope !== 'owned' && scope !== 'available')
+    return sendError(res, 400, 'invalid_request', 'invalid scope')
+  const organizations = new Set(request.query.getAll('organizationID'))
+  const images = (options.data.images[pathId] ?? [])
+    .filter((image) => visible(image, organizations, scope))
+    .filter((image) => states.length === 0 || states.includes(image.status.state))
+    .sort((a, b) => compareCodePoints(a.metadata.name, b.metadata.name))
+  sendJson(res, 200, images)
+}
+
+function visible(image: UpstreamImage, organizations: ReadonlySet<string>, scope: string): boolean {
+  const owner = image.metadata.tags?.find((tag) => tag.name === OWNER_ORGANIZATION_TAG)?.value
+  if (organizations.size === 0) return owner === undefined
+  if (owner === undefined) return scope === 'available'
+  return organizations.has(owner)
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-cache',
+  })
+  res.end(text)
+}
+
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  error: UpstreamErrorBody['error'],
+  description: string,
+  traceId: string = randomBytes(16).toString('hex'),
+): void {
+  const body: UpstreamErrorBody = { error, error_description: description, trace_id: traceId }
+  sendJson(res, status, body)
+}

@@ -1,0 +1,128 @@
+import type { ErrorCode, GatewayError } from '../errors.js'
+import type { ImageModel } from './model.js'
+import { ImageOrdering } from './ordering.js'
+import { encodeCursor, type PageArgs, type PageSlice, slicePage, toPageRequest } from './paging.js'
+import { type ImageSelection, selectionFingerprint, selectionPredicate } from './selection.js'
+
+/** One region's images as the loader returns them: mapped once per upstream answer. */
+export interface RegionImages {
+  readonly regionId: string
+  readonly images: readonly ImageModel[]
+}
+
+export type RegionResult =
+  | { readonly regionId: string; readonly images: RegionImages; readonly error?: undefined }
+  | { readonly regionId: string; readonly error: GatewayError }
+
+export interface RegionOutcomeModel {
+  readonly regionId: string
+  readonly ok: boolean
+  readonly imageCount: number
+  readonly error: {
+    readonly code: ErrorCode
+    readonly message: string
+    readonly status: number | null
+    readonly traceId: string | null
+  } | null
+}
+
+export interface ImageEdgeModel {
+  readonly cursor: string
+  readonly node: ImageModel
+}
+
+export interface ImageConnectionModel {
+  /** The images of the page, in order. */
+  readonly nodes: readonly ImageModel[]
+  readonly totalCount: number
+  readonly pageInfo: PageSlice & { readonly startCursor: string | null; readonly endCursor: string | null }
+  readonly regions: readonly RegionOutcomeModel[]
+  cursorOf(image: ImageModel): string
+}
+
+/**
+ * A checked plan for one image list: built from the arguments before anything is fetched, so
+ * bad input is rejected without an upstream call.
+ */
+export interface ImageListPlan {
+  readonly ordering: ImageOrdering
+  readonly selection: ImageSelection
+  readonly fingerprint: string
+  readonly page: ReturnType<typeof toPageRequest>
+}
+
+export function planImageList(selection: ImageSelection, pageArgs: PageArgs): ImageListPlan {
+  const ordering = new ImageOrdering(selection.orderBy)
+  const fingerprint = selectionFingerprint(selection)
+  return { ordering, selection, fingerprint, page: toPageRequest(pageArgs, ordering, fingerprint) }
+}
+
+// Selecting and sorting a region's list is done once per distinct selection, however many
+// fields or aliases ask for it; the cache lives as long as the loader's answer (one request).
+const selectedByAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
+
+function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly ImageModel[] {
+  let bySelection = selectedByAnswer.get(answer)
+  if (!bySelection) {
+    bySelection = new Map()
+    selectedByAnswer.set(answer, bySelection)
+  }
+  let selected = bySelection.get(plan.fingerprint)
+  if (!selected) {
+    const predicate = selectionPredicate(plan.selection)
+    const kept = predicate ? answer.images.filter(predicate) : [...answer.images]
+    selected = kept.sort(plan.ordering.compareImages)
+    bySelection.set(plan.fingerprint, selected)
+  }
+  return selected
+}
+
+/** Merges the regions' answers into one ordered, paged connection with an outcome per region. */
+export function buildImageConnection(
+  results: readonly RegionResult[],
+  plan: ImageListPlan,
+): ImageConnectionModel {
+  const regions: RegionOutcomeModel[] = []
+  const lists: (readonly ImageModel[])[] = []
+  for (const result of results) {
+    if (result.error) {
+      regions.push({
+        regionId: result.regionId,
+        ok: false,
+        imageCount: 0,
+        error: toRegionError(result.error),
+      })
+      continue
+    }
+    const selected = selectRegion(result.images, plan)
+    lists.push(selected)
+    regions.push({ regionId: result.regionId, ok: true, imageCount: selected.length, error: null })
+  }
+  const all =
+    lists.length === 1 ? (lists[0] as readonly ImageModel[]) : lists.flat().sort(plan.ordering.compareImages)
+  const slice = slicePage(all, plan.ordering, plan.page)
+  const nodes = all.slice(slice.start, slice.end)
+  const cursorOf = (image: ImageModel) => encodeCursor(plan.fingerprint, plan.ordering.keyOf(image))
+  const first = nodes[0]
+  const last = nodes[nodes.length - 1]
+  return {
+    nodes,
+    totalCount: all.length,
+    pageInfo: {
+      ...slice,
+      startCursor: first ? cursorOf(first) : null,
+      endCursor: last ? cursorOf(last) : null,
+    },
+    regions,
+    cursorOf,
+  }
+}
+
+function toRegionError(error: GatewayError): RegionOutcomeModel['error'] {
+  return {
+    code: error.code,
+    message: error.message,
+    status: error.status ?? null,
+    traceId: error.traceId ?? null,
+  }
+}

@@ -1,0 +1,74 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type Config, ConfigError, loadConfig } from './config.js'
+import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
+import { type RunningRegionService, startRegionService } from './demo/region-service.js'
+import { createLogger } from './logger.js'
+import { createGateway, GRAPHQL_ENDPOINT } from './server.js'
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty })
+
+  let demo: RunningRegionService | undefined
+  let regionApiUrl = config.regionApiUrl
+  if (regionApiUrl === undefined) {
+    demo = await startRegionService({ data: demoData(), latencyMs: 15 }, '127.0.0.1', config.demoPort)
+    regionApiUrl = demo.url
+    logger.warn(
+      { demoRegionService: demo.url },
+      'DEMO MODE: REGION_API_URL is not set, serving the embedded demo region service with fixture data',
+    )
+  }
+
+  const gateway = createGateway(
+    {
+      regionApiUrl,
+      demoMode: demo !== undefined,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      upstreamMaxBodyBytes: config.upstreamMaxBodyBytes,
+      upstreamConnections: config.upstreamConnections,
+      maxRegionsPerQuery: config.maxRegionsPerQuery,
+      graphiqlToken: demo ? DEMO_TOKEN : undefined,
+    },
+    logger,
+  )
+  const server = createServer(gateway.yoga)
+  server.keepAliveTimeout = 61_000
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
+  const { port } = server.address() as AddressInfo
+  logger.info(
+    { port, upstream: demo ? 'demo' : new URL(regionApiUrl).origin },
+    `gateway listening on http://localhost:${port}${GRAPHQL_ENDPOINT}`,
+  )
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    server.close(async () => {
+      await gateway.close()
+      await demo?.close()
+      logger.info('stopped')
+      process.exit(0)
+    })
+    server.closeIdleConnections()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+})

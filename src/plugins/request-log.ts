@@ -1,0 +1,42 @@
+import { getOperationAST } from 'graphql'
+import type { Plugin } from 'graphql-yoga'
+import { requestState } from '../context.js'
+import type { Logger } from '../logger.js'
+
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+
+/**
+ * One log line per GraphQL request (operation, status, duration, upstream calls) and the
+ * request id echoed on every response.
+ */
+export function useRequestLog(logger: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      requestState(request, logger)
+    },
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request
+      if (!request) return
+      const operation = getOperationAST(args.document, args.operationName)
+      requestState(request, logger).operationName = operation?.name?.value ?? args.operationName ?? undefined
+    },
+    onResponse({ request, response }) {
+      const state = requestState(request, logger)
+      response.headers.set('x-request-id', state.requestId)
+      const path = new URL(request.url).pathname
+      if (QUIET_PATHS.has(path) || request.method === 'OPTIONS') return
+      state.log.info(
+        {
+          method: request.method,
+          path,
+          operationName: state.operationName ?? null,
+          status: response.status,
+          durationMs: Math.round((performance.now() - state.startedAt) * 10) / 10,
+          upstreamCalls: state.upstreamCalls,
+          upstreamFailures: state.upstreamFailures,
+        },
+        'request',
+      )
+    },
+  }
+}

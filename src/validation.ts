@@ -1,0 +1,20 @@
+import { badUserInput } from './errors.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Rejects a non-UUID id before it can reach an upstream URL. */
+export function requireUuid(value: string, argument: string): string {
+  if (!UUID.test(value))
+    throw badUserInput(`"${argument}" must be a UUID; got ${quoteBounded(value)}.`, argument)
+  return value
+}
+
+/** Deduplicates a list of UUIDs in request order, rejecting the first that is not one. */
+export function requireUuids(values: readonly string[], argument: string): string[] {
+  for (const value of values) requireUuid(value, argument)
+  return [...new Set(values)]
+}
+
+function quoteBounded(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value)
+}

@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import {
+  type RegionServiceData,
+  type RegionServiceOptions,
+  type RunningRegionService,
+  startRegionService,
+} from '../../src/demo/region-service.js'
+import { createLogger } from '../../src/logger.js'
+import { createGateway, type GatewaySettings } from '../../src/server.js'
+
+export const TOKEN = 'test-token-3c1f9a0e'
+
+/** Log lines captured from the gateway's pino logger, as raw JSON text and parsed. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = []
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+    callback()
+  }
+
+  get records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+  }
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: {
+    data?: T | null
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[]
+  }
+}
+
+export interface RunningGateway {
+  readonly url: string
+  readonly logs: LogCapture
+  query<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string | null; authorization?: string; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<T>>
+  close(): Promise<void>
+}
+
+/** Starts the real gateway on loopback (port 0) in front of the given upstream URL. */
+export async function startGateway(
+  regionApiUrl: string,
+  overrides: Partial<GatewaySettings> = {},
+): Promise<RunningGateway> {
+  const logs = new LogCapture()
+  const logger = createLogger({ level: 'debug', destination: logs })
+  const gateway = createGateway(
+    {
+      regionApiUrl,
+      demoMode: false,
+      upstreamTimeoutMs: 2000,
+      upstreamMaxBodyBytes: 16 * 1024 * 1024,
+      upstreamConnections: 32,
+      maxRegionsPerQuery: 50,
+      ...overrides,
+    },
+    logger,
+  )
+  const server: Server = createServer(gateway.yoga)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url,
+    logs,
+    async query(query, variables, options = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
+      if (options.authorization !== undefined) headers.authorization = options.authorization
+      else if (options.token !== null) headers.authorization = `Bearer ${options.token ?? TOKEN}`
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      })
+      return { status: response.status, headers: response.headers, body: (await response.json()) as never }
+    },
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await gateway.close()
+    },
+  }
+}
+
+/** Starts the fake Region Service (the same implementation as the demo) on loopback. */
+export function startFakeUpstream(
+  data: RegionServiceData,
+  options: Omit<RegionServiceOptions, 'data'> = {},
+): Promise<RunningRegionService> {
+  return startRegionService({ data, ...options })
+}
+
+/** Requests to the image list, optionally of one region. */
+export function imageCalls(upstream: RunningRegionService, regionId?: string) {
+  return upstream.requests.filter(
+    (request) =>
+      request.path.endsWith('/images') &&
+      (regionId === undefined || request.path.includes(`/regions/${regionId}/`)),
+  )
+}

@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           ImageEdge: '../images/connection.js#ImageEdgeModel',
           Region: '../regions/model.js#RegionModel',
           RegionOutcome: '../images/connection.js#RegionOutcomeModel',
+          ImageFacets: '../images/facets.js#ImageFacetsModel',
         },
         resolversNonOptionalTypename: false,
         avoidOptionals: false,

@@ -21,23 +21,35 @@ describe('compareCodePoints', () => {
 })
 
 describe('global image ids', () => {
-  it('round-trip region and upstream id, also when the upstream id has colons', () => {
-    const region = '6f1d2a3b-0c4d-4e5f-8a9b-0c1d2e3f4a5b'
+  const region = '6f1d2a3b-0c4d-4e5f-8a9b-0c1d2e3f4a5b'
+  const owner = '0b8e7c1a-5d2f-4c3e-9a1b-2c3d4e5f6a7b'
+
+  it('round-trip region, owner and upstream id, also when the upstream id has colons', () => {
     for (const imageId of ['abc', 'a:b:c', 'ünï/cødé']) {
-      expect(decodeImageId(encodeImageId(region, imageId))).toEqual({ regionId: region, imageId })
+      for (const ownerOrganizationId of [null, owner]) {
+        const address = { regionId: region, ownerOrganizationId, imageId }
+        expect(decodeImageId(encodeImageId(address))).toEqual(address)
+      }
     }
   })
 
   it('differ between regions for the same upstream id', () => {
-    expect(encodeImageId('r1', 'same')).not.toBe(encodeImageId('r2', 'same'))
+    const other = '7a2e3b4c-1d5e-4f60-9b0c-1d2e3f4a5b6c'
+    expect(encodeImageId({ regionId: region, ownerOrganizationId: null, imageId: 'same' })).not.toBe(
+      encodeImageId({ regionId: other, ownerOrganizationId: null, imageId: 'same' }),
+    )
   })
 
   it('reject what is not an image id', () => {
+    const encode = (text: string) => Buffer.from(text).toString('base64url')
     for (const id of [
       '',
       'not base64!',
-      Buffer.from('Region:x:y').toString('base64url'),
-      Buffer.from('Image:x').toString('base64url'),
+      encode(`Region:${region}::x`),
+      encode(`Image:${region}`),
+      encode('Image:not-a-uuid::x'),
+      encode(`Image:${region}:not-a-uuid:x`),
+      encode(`Image:${region}::`),
     ]) {
       expect(decodeImageId(id)).toBeNull()
     }

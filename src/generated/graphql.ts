@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { ImageModel } from '../images/model.js';
 import type { ImageConnectionModel, ImageEdgeModel, RegionOutcomeModel } from '../images/connection.js';
 import type { RegionModel } from '../regions/model.js';
+import type { ImageFacetsModel } from '../images/facets.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -47,6 +48,15 @@ export type ErrorCode =
   /** The Region Service could not be reached (connection refused, reset or DNS failure). */
   | 'UPSTREAM_UNAVAILABLE';
 
+/** How many images of a list have a value. */
+export type FacetCount = {
+  __typename?: 'FacetCount';
+  /** Number of matching images with this value. */
+  count: Scalars['Int']['output'];
+  /** The value: an enum value name (e.g. `X86_64`) or a string (e.g. a distro or region id). */
+  value: Scalars['String']['output'];
+};
+
 /** What the gateway is and how it runs. */
 export type GatewayInfo = {
   __typename?: 'GatewayInfo';
@@ -67,6 +77,16 @@ export type Gpu = {
   vendor: GpuVendor;
 };
 
+/** GPU conditions of an image filter. */
+export type GpuFilter = {
+  /** GPU models the image must support one of, compared case-insensitively (e.g. `h100`). */
+  models?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** true: only images with a GPU driver; false: only images without. */
+  present?: InputMaybe<Scalars['Boolean']['input']>;
+  /** GPU vendors. */
+  vendors?: InputMaybe<Array<GpuVendor>>;
+};
+
 /** GPU vendor whose driver an image ships. */
 export type GpuVendor =
   /** AMD. */
@@ -74,8 +94,19 @@ export type GpuVendor =
   /** NVIDIA. */
   | 'NVIDIA';
 
+/** How many images of a list have a value within a group. */
+export type GroupedFacetCount = {
+  __typename?: 'GroupedFacetCount';
+  /** Number of matching images with this group and value. */
+  count: Scalars['Int']['output'];
+  /** The group: a distro (for OS versions) or a software name (for software versions). */
+  group: Scalars['String']['output'];
+  /** The value within the group, e.g. `24.04` or `v1.32.2`. */
+  value: Scalars['String']['output'];
+};
+
 /** A compute disk image of one region. */
-export type Image = {
+export type Image = Node & {
   __typename?: 'Image';
   /** CPU architecture. */
   architecture: Architecture;
@@ -133,6 +164,11 @@ export type ImageConnection = {
   __typename?: 'ImageConnection';
   /** The images of this page with their cursors. */
   edges: Array<ImageEdge>;
+  /**
+   * Counts over every image that matched the filters (before paging). Computed only when
+   * selected, from the same upstream answers as the list: it costs no extra upstream call.
+   */
+  facets: ImageFacets;
   /** The images of this page (the same as `edges.node`). */
   nodes: Array<Image>;
   /** Where this page stands in the whole list. */
@@ -151,6 +187,85 @@ export type ImageEdge = {
   /** The image. */
   node: Image;
 };
+
+/**
+ * Counts of the matching images (after every filter, before paging) by value, for filter UIs.
+ * Every list is sorted by count (highest first), then group, then value.
+ */
+export type ImageFacets = {
+  __typename?: 'ImageFacets';
+  /** By CPU architecture. */
+  architectures: Array<FacetCount>;
+  /** By distribution. */
+  distros: Array<FacetCount>;
+  /** By supported GPU model (an image counts once per model it supports). */
+  gpuModels: Array<FacetCount>;
+  /** By GPU vendor (images without GPU are not counted). */
+  gpuVendors: Array<FacetCount>;
+  /** By distribution (group) and its version (value). */
+  osVersions: Array<GroupedFacetCount>;
+  /** By region id. */
+  regions: Array<FacetCount>;
+  /** By preinstalled software name. */
+  softwareNames: Array<FacetCount>;
+  /** By software name (group) and version (value), e.g. the Kubernetes versions on offer. */
+  softwareVersions: Array<GroupedFacetCount>;
+  /** By source of organization-owned images. */
+  sources: Array<FacetCount>;
+  /** By lifecycle state. */
+  states: Array<FacetCount>;
+  /** By machine kind. */
+  virtualizations: Array<FacetCount>;
+};
+
+/** Conditions on images. All given conditions must hold (AND); within a list, any value may match (OR). An empty list or null means no condition. */
+export type ImageFilter = {
+  /** CPU architectures. */
+  architectures?: InputMaybe<Array<Architecture>>;
+  /** GPU conditions. */
+  gpu?: InputMaybe<GpuFilter>;
+  /** true: only images with preinstalled software (e.g. Kubernetes node images); false: only general-purpose images. */
+  hasSoftware?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only images whose minimum disk size is at most this many GiB: the images that fit a flavor's disk. */
+  maxSizeGiB?: InputMaybe<Scalars['Int']['input']>;
+  /** Only images whose minimum disk size is at least this many GiB. */
+  minSizeGiB?: InputMaybe<Scalars['Int']['input']>;
+  /** Case-insensitive substring of the name. */
+  nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** Operating system conditions. */
+  os?: InputMaybe<OperatingSystemFilter>;
+  /** Images owned by one of these organizations (global images have no owner and never match). */
+  ownerOrganizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Images that have one of these software packages (each optionally at one of its versions). */
+  software?: InputMaybe<Array<SoftwareFilter>>;
+  /** Organization-owned images created in one of these ways (global images have no source and never match). */
+  sources?: InputMaybe<Array<ImageSource>>;
+  /** Images that carry one of these tags (a tag without value matches any value of that name). */
+  tags?: InputMaybe<Array<TagFilter>>;
+  /** Machine kinds. An image whose virtualization is ANY matches every requested kind. */
+  virtualizations?: InputMaybe<Array<Virtualization>>;
+};
+
+/** One ordering criterion. Ties are always broken by name, region id and image id ascending. */
+export type ImageOrder = {
+  /** Which way; ascending when omitted. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to order by. */
+  field: ImageOrderField;
+};
+
+/** What an image list can be ordered by. */
+export type ImageOrderField =
+  /** Creation time. */
+  | 'CREATED_AT'
+  /** Name, in Unicode code-point order (as the Region Service sorts). */
+  | 'NAME'
+  /** Region id. */
+  | 'REGION'
+  /** Minimum disk size. */
+  | 'SIZE'
+  /** Lifecycle state, in lifecycle order: PENDING, CREATING, READY, FAILED. */
+  | 'STATE';
 
 /** Which images a list covers when organizations are given. */
 export type ImageScope =
@@ -177,6 +292,12 @@ export type ImageState =
   /** Usable for new servers. */
   | 'READY';
 
+/** An object with a globally unique id (Relay global object identification). */
+export type Node = {
+  /** Globally unique, opaque id. */
+  id: Scalars['ID']['output'];
+};
+
 /** The operating system of an image. */
 export type OperatingSystem = {
   __typename?: 'OperatingSystem';
@@ -193,6 +314,25 @@ export type OperatingSystem = {
   /** Version of the distribution, e.g. `24.04`. */
   version: Scalars['String']['output'];
 };
+
+/** Operating system conditions of an image filter; values compare exactly. */
+export type OperatingSystemFilter = {
+  /** Distributions, e.g. `ubuntu`, `rocky`. */
+  distros?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** OS families, e.g. `debian`, `redhat`. */
+  families?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Variants, e.g. `server`. */
+  variants?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Distribution versions, e.g. `24.04`. */
+  versions?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Sort direction. */
+export type OrderDirection =
+  /** Ascending. */
+  | 'ASC'
+  /** Descending. */
+  | 'DESC';
 
 /** Information about a page of a connection (Relay cursor connections). */
 export type PageInfo = {
@@ -216,12 +356,21 @@ export type Query = {
   /** The gateway's own version and mode; needs no token. */
   gateway: GatewayInfo;
   /**
+   * One image by region and upstream id, or null when the region has no such image visible to
+   * the caller. Served from the same per-request fetch as the lists: a list and a lookup of the
+   * same region in one operation make one upstream call.
+   */
+  image?: Maybe<Image>;
+  /**
    * The images of several regions merged into one list, ordered by name (code-point order),
-   * then region id, then image id. A region that fails does not fail the query: its images are
-   * missing and `regions` says why. If every region fails with the same caller-level error
+   * then region id, then image id, unless `orderBy` says otherwise. Give exactly one of
+   * `regionIds` and `organizationId`. A region that fails does not fail the query: its images
+   * are missing and `regions` says why. If every region fails with the same caller-level error
    * (401 or 403), the field fails with that error.
    */
   images: ImageConnection;
+  /** An object by its global id (Relay); null when it no longer exists or is not visible. */
+  node?: Maybe<Node>;
   /** A region by id. Nothing is fetched until its `images` are asked for. */
   region: Region;
   /** The regions visible to the caller in an organization, as the Region Service lists them. */
@@ -233,13 +382,38 @@ export type Query = {
  * The entry points of the gateway. Every field that reads images needs the caller's
  * `Authorization: Bearer <token>` header, which is forwarded to the Region Service.
  */
+export type QueryImageArgs = {
+  imageId: Scalars['ID']['input'];
+  organizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  regionId: Scalars['ID']['input'];
+};
+
+
+/**
+ * The entry points of the gateway. Every field that reads images needs the caller's
+ * `Authorization: Bearer <token>` header, which is forwarded to the Region Service.
+ */
 export type QueryImagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ImageFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ImageOrder>>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
   organizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
-  regionIds: Array<Scalars['ID']['input']>;
+  regionIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   scope?: InputMaybe<ImageScope>;
   status?: InputMaybe<Array<ImageState>>;
+};
+
+
+/**
+ * The entry points of the gateway. Every field that reads images needs the caller's
+ * `Authorization: Bearer <token>` header, which is forwarded to the Region Service.
+ */
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -292,7 +466,11 @@ export type Region = {
  */
 export type RegionImagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ImageFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ImageOrder>>;
   organizationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   scope?: InputMaybe<ImageScope>;
   status?: InputMaybe<Array<ImageState>>;
@@ -333,6 +511,14 @@ export type RegionType =
   /** A simulated region for testing. */
   | 'SIMULATED';
 
+/** A software condition: the image has this software, at one of the versions if given. */
+export type SoftwareFilter = {
+  /** Software name, e.g. `kubernetes`. */
+  name: Scalars['String']['input'];
+  /** Versions such as `v1.32.2`; any version when omitted. */
+  versions?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 /** A preinstalled software package and its version. */
 export type SoftwareVersion = {
   __typename?: 'SoftwareVersion';
@@ -349,6 +535,14 @@ export type Tag = {
   name: Scalars['String']['output'];
   /** Tag value. */
   value: Scalars['String']['output'];
+};
+
+/** A tag condition. */
+export type TagFilter = {
+  /** Tag name. */
+  name: Scalars['String']['input'];
+  /** Tag value; any value when omitted. */
+  value?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** What kind of machine an image boots on. */
@@ -430,6 +624,10 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  Node: ( ImageModel );
+};
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
@@ -437,27 +635,39 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ErrorCode: ErrorCode;
+  FacetCount: ResolverTypeWrapper<FacetCount>;
   GatewayInfo: ResolverTypeWrapper<GatewayInfo>;
   Gpu: ResolverTypeWrapper<Gpu>;
+  GpuFilter: GpuFilter;
   GpuVendor: GpuVendor;
+  GroupedFacetCount: ResolverTypeWrapper<GroupedFacetCount>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Image: ResolverTypeWrapper<ImageModel>;
   ImageConnection: ResolverTypeWrapper<ImageConnectionModel>;
   ImageEdge: ResolverTypeWrapper<ImageEdgeModel>;
+  ImageFacets: ResolverTypeWrapper<ImageFacetsModel>;
+  ImageFilter: ImageFilter;
+  ImageOrder: ImageOrder;
+  ImageOrderField: ImageOrderField;
   ImageScope: ImageScope;
   ImageSource: ImageSource;
   ImageState: ImageState;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   OperatingSystem: ResolverTypeWrapper<OperatingSystem>;
+  OperatingSystemFilter: OperatingSystemFilter;
+  OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Region: ResolverTypeWrapper<RegionModel>;
   RegionError: ResolverTypeWrapper<RegionError>;
   RegionOutcome: ResolverTypeWrapper<RegionOutcomeModel>;
   RegionType: RegionType;
+  SoftwareFilter: SoftwareFilter;
   SoftwareVersion: ResolverTypeWrapper<SoftwareVersion>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Tag: ResolverTypeWrapper<Tag>;
+  TagFilter: TagFilter;
   Virtualization: Virtualization;
 };
 
@@ -465,27 +675,42 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
+  FacetCount: FacetCount;
   GatewayInfo: GatewayInfo;
   Gpu: Gpu;
+  GpuFilter: GpuFilter;
+  GroupedFacetCount: GroupedFacetCount;
   ID: Scalars['ID']['output'];
   Image: ImageModel;
   ImageConnection: ImageConnectionModel;
   ImageEdge: ImageEdgeModel;
+  ImageFacets: ImageFacetsModel;
+  ImageFilter: ImageFilter;
+  ImageOrder: ImageOrder;
   Int: Scalars['Int']['output'];
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   OperatingSystem: OperatingSystem;
+  OperatingSystemFilter: OperatingSystemFilter;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Region: RegionModel;
   RegionError: RegionError;
   RegionOutcome: RegionOutcomeModel;
+  SoftwareFilter: SoftwareFilter;
   SoftwareVersion: SoftwareVersion;
   String: Scalars['String']['output'];
   Tag: Tag;
+  TagFilter: TagFilter;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type FacetCountResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FacetCount'] = ResolversParentTypes['FacetCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type GatewayInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GatewayInfo'] = ResolversParentTypes['GatewayInfo']> = {
   demoMode?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -496,6 +721,12 @@ export type GpuResolvers<ContextType = GatewayContext, ParentType extends Resolv
   driver?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   models?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   vendor?: Resolver<ResolversTypes['GpuVendor'], ParentType, ContextType>;
+};
+
+export type GroupedFacetCountResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['GroupedFacetCount'] = ResolversParentTypes['GroupedFacetCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  group?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ImageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Image'] = ResolversParentTypes['Image']> = {
@@ -519,10 +750,12 @@ export type ImageResolvers<ContextType = GatewayContext, ParentType extends Reso
   state?: Resolver<ResolversTypes['ImageState'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
   virtualization?: Resolver<ResolversTypes['Virtualization'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ImageConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ImageConnection'] = ResolversParentTypes['ImageConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ImageEdge']>, ParentType, ContextType>;
+  facets?: Resolver<ResolversTypes['ImageFacets'], ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   regions?: Resolver<Array<ResolversTypes['RegionOutcome']>, ParentType, ContextType>;
@@ -532,6 +765,24 @@ export type ImageConnectionResolvers<ContextType = GatewayContext, ParentType ex
 export type ImageEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ImageEdge'] = ResolversParentTypes['ImageEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Image'], ParentType, ContextType>;
+};
+
+export type ImageFacetsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ImageFacets'] = ResolversParentTypes['ImageFacets']> = {
+  architectures?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  distros?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  gpuModels?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  gpuVendors?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  osVersions?: Resolver<Array<ResolversTypes['GroupedFacetCount']>, ParentType, ContextType>;
+  regions?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  softwareNames?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  softwareVersions?: Resolver<Array<ResolversTypes['GroupedFacetCount']>, ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  states?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  virtualizations?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+};
+
+export type NodeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
+  __resolveType: TypeResolveFn<'Image', ParentType, ContextType>;
 };
 
 export type OperatingSystemResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OperatingSystem'] = ResolversParentTypes['OperatingSystem']> = {
@@ -552,7 +803,9 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   gateway?: Resolver<ResolversTypes['GatewayInfo'], ParentType, ContextType>;
-  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'regionIds' | 'scope'>>;
+  image?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType, RequireFields<QueryImageArgs, 'imageId' | 'regionId'>>;
+  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<QueryImagesArgs, 'scope'>>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   region?: Resolver<ResolversTypes['Region'], ParentType, ContextType, RequireFields<QueryRegionArgs, 'id'>>;
   regions?: Resolver<Array<ResolversTypes['Region']>, ParentType, ContextType, RequireFields<QueryRegionsArgs, 'organizationId'>>;
 };
@@ -592,11 +845,15 @@ export type TagResolvers<ContextType = GatewayContext, ParentType extends Resolv
 
 export type Resolvers<ContextType = GatewayContext> = {
   DateTime?: GraphQLScalarType;
+  FacetCount?: FacetCountResolvers<ContextType>;
   GatewayInfo?: GatewayInfoResolvers<ContextType>;
   Gpu?: GpuResolvers<ContextType>;
+  GroupedFacetCount?: GroupedFacetCountResolvers<ContextType>;
   Image?: ImageResolvers<ContextType>;
   ImageConnection?: ImageConnectionResolvers<ContextType>;
   ImageEdge?: ImageEdgeResolvers<ContextType>;
+  ImageFacets?: ImageFacetsResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
   OperatingSystem?: OperatingSystemResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -1,8 +1,21 @@
 import type { ErrorCode, GatewayError } from '../errors.js'
+import type { ImageFacetsModel } from './facets.js'
 import type { ImageModel } from './model.js'
 import { ImageOrdering } from './ordering.js'
-import { encodeCursor, type PageArgs, type PageSlice, slicePage, toPageRequest } from './paging.js'
-import { type ImageSelection, selectionFingerprint, selectionPredicate } from './selection.js'
+import {
+  encodeCursor,
+  type PageArgs,
+  type PageRequest,
+  type PageSlice,
+  slicePage,
+  toPageRequest,
+} from './paging.js'
+import {
+  checkImageFilter,
+  type ImageSelection,
+  selectionFingerprint,
+  selectionPredicate,
+} from './selection.js'
 
 /** One region's images as the loader returns them: mapped once per upstream answer. */
 export interface RegionImages {
@@ -37,6 +50,7 @@ export interface ImageConnectionModel {
   readonly totalCount: number
   readonly pageInfo: PageSlice & { readonly startCursor: string | null; readonly endCursor: string | null }
   readonly regions: readonly RegionOutcomeModel[]
+  readonly facets: ImageFacetsModel
   cursorOf(image: ImageModel): string
 }
 
@@ -48,18 +62,24 @@ export interface ImageListPlan {
   readonly ordering: ImageOrdering
   readonly selection: ImageSelection
   readonly fingerprint: string
-  readonly page: ReturnType<typeof toPageRequest>
+  readonly page: PageRequest
 }
 
-export function planImageList(selection: ImageSelection, pageArgs: PageArgs): ImageListPlan {
+/**
+ * @param scope what the list reads (regions, organizations, scope), so that a cursor of one
+ *   list is refused by another.
+ */
+export function planImageList(selection: ImageSelection, pageArgs: PageArgs, scope: string): ImageListPlan {
+  checkImageFilter(selection.filter)
   const ordering = new ImageOrdering(selection.orderBy)
-  const fingerprint = selectionFingerprint(selection)
+  const fingerprint = selectionFingerprint(selection, scope)
   return { ordering, selection, fingerprint, page: toPageRequest(pageArgs, ordering, fingerprint) }
 }
 
-// Selecting and sorting a region's list is done once per distinct selection, however many
+// Filtering and sorting a region's answer happens once per distinct selection, however many
 // fields or aliases ask for it; the cache lives as long as the loader's answer (one request).
 const selectedByAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
+const indexByAnswer = new WeakMap<RegionImages, Map<string, ImageModel>>()
 
 function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly ImageModel[] {
   let bySelection = selectedByAnswer.get(answer)
@@ -67,14 +87,26 @@ function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly Image
     bySelection = new Map()
     selectedByAnswer.set(answer, bySelection)
   }
-  let selected = bySelection.get(plan.fingerprint)
+  // Paging aside, equal fingerprints (without the list's scope) select the same images.
+  const key = selectionFingerprint(plan.selection, '')
+  let selected = bySelection.get(key)
   if (!selected) {
     const predicate = selectionPredicate(plan.selection)
     const kept = predicate ? answer.images.filter(predicate) : [...answer.images]
     selected = kept.sort(plan.ordering.compareImages)
-    bySelection.set(plan.fingerprint, selected)
+    bySelection.set(key, selected)
   }
   return selected
+}
+
+/** An image of a region's answer by upstream id (index built once per answer). */
+export function findImage(answer: RegionImages, imageId: string): ImageModel | null {
+  let index = indexByAnswer.get(answer)
+  if (!index) {
+    index = new Map(answer.images.map((image) => [image.imageId, image]))
+    indexByAnswer.set(answer, index)
+  }
+  return index.get(imageId) ?? null
 }
 
 /** Merges the regions' answers into one ordered, paged connection with an outcome per region. */
@@ -114,6 +146,7 @@ export function buildImageConnection(
       endCursor: last ? cursorOf(last) : null,
     },
     regions,
+    facets: { images: all },
     cursorOf,
   }
 }

@@ -1,18 +1,35 @@
 const IMAGE_PREFIX = 'Image:'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** Relay-style global id: opaque to clients, unique across regions, stable over time. */
-export function encodeImageId(regionId: string, imageId: string): string {
-  return Buffer.from(`${IMAGE_PREFIX}${regionId}:${imageId}`, 'utf8').toString('base64url')
+/** What a global image id holds: enough to fetch the image again (its owner decides the upstream query). */
+export interface ImageAddress {
+  readonly regionId: string
+  readonly ownerOrganizationId: string | null
+  readonly imageId: string
 }
 
-/** The region and upstream id behind a global image id, or null when it is not one. */
-export function decodeImageId(id: string): { regionId: string; imageId: string } | null {
+/** Relay-style global id: opaque to clients, unique across regions, stable over time. */
+export function encodeImageId(address: ImageAddress): string {
+  const text = `${IMAGE_PREFIX}${address.regionId}:${address.ownerOrganizationId ?? ''}:${address.imageId}`
+  return Buffer.from(text, 'utf8').toString('base64url')
+}
+
+/** The address behind a global image id, or null when it is not one. */
+export function decodeImageId(id: string): ImageAddress | null {
   if (!/^[A-Za-z0-9_-]+$/.test(id)) return null
   const text = Buffer.from(id, 'base64url').toString('utf8')
   if (!text.startsWith(IMAGE_PREFIX)) return null
-  const rest = text.slice(IMAGE_PREFIX.length)
-  // Region ids are UUIDs (no colon), so the first colon splits region from upstream id.
-  const colon = rest.indexOf(':')
-  if (colon <= 0 || colon === rest.length - 1) return null
-  return { regionId: rest.slice(0, colon), imageId: rest.slice(colon + 1) }
+  // Region and owner ids are UUIDs (no colon), so the first two colons split the parts.
+  const [regionId, owner, ...rest] = text.slice(IMAGE_PREFIX.length).split(':')
+  const imageId = rest.join(':')
+  if (
+    !regionId ||
+    !UUID.test(regionId) ||
+    owner === undefined ||
+    (owner !== '' && !UUID.test(owner)) ||
+    !imageId
+  ) {
+    return null
+  }
+  return { regionId, ownerOrganizationId: owner === '' ? null : owner, imageId }
 }

@@ -85,7 +85,7 @@ export function toImageModel(regionId: string, image: UpstreamImage): ImageModel
   const source =
     owner === null ? null : (SOURCES[tags.find((tag) => tag.name === SOURCE_TAG)?.value ?? ''] ?? null)
   return {
-    id: encodeImageId(regionId, metadata.id),
+    id: encodeImageId({ regionId, ownerOrganizationId: owner, imageId: metadata.id }),
     imageId: metadata.id,
     regionId,
     name: metadata.name,

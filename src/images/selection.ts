@@ -65,7 +65,7 @@ export function selectionPredicate(selection: ImageSelection): ImagePredicate | 
     }
     if (given(gpu?.models)) {
       const models = new Set(gpu.models.map((model) => model.toLowerCase()))
-      add((image) => image.gpu !== null && image.gpu.models.some((model) => models.has(model.toLowerCase())))
+      add((image) => image.gpu?.models.some((model) => models.has(model.toLowerCase())) === true)
     }
     const os = filter.os
     if (given(os?.families)) {

@@ -10,7 +10,6 @@ import {
   buildImageConnection,
   findImage,
   type ImageConnectionModel,
-  type ImageListPlan,
   planImageList,
   type RegionResult,
 } from '../images/connection.js'

@@ -30,6 +30,16 @@ const config: CodegenConfig = {
         avoidOptionals: false,
       },
     },
+    // Typed documents for frontends, and the manifest the server runs persisted documents from.
+    'client/': {
+      documents: ['documents/*.graphql'],
+      preset: 'client',
+      presetConfig: {
+        persistedDocuments: { mode: 'replaceDocumentWithHash', hashAlgorithm: 'sha256' },
+        fragmentMasking: false,
+      },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
+    },
   },
 }
 

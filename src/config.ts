@@ -39,6 +39,7 @@ const environmentSchema = z.object({
   UPSTREAM_CONNECTIONS: integer(1, 1024).default(64),
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
+  PERSISTED_DOCUMENTS_ONLY: bool.default(false),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
@@ -56,6 +57,7 @@ export interface Config {
   readonly upstreamConnections: number
   readonly maxRegionsPerQuery: number
   readonly demoPort: number
+  readonly persistedDocumentsOnly: boolean
 }
 
 export class ConfigError extends Error {
@@ -96,5 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
     maxRegionsPerQuery: e.MAX_REGIONS_PER_QUERY,
     demoPort: e.DEMO_PORT,
+    persistedDocumentsOnly: e.PERSISTED_DOCUMENTS_ONLY,
   }
 }

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       upstreamMaxBodyBytes: config.upstreamMaxBodyBytes,
       upstreamConnections: config.upstreamConnections,
       maxRegionsPerQuery: config.maxRegionsPerQuery,
+      persistedDocumentsOnly: config.persistedDocumentsOnly,
       graphiqlToken: demo ? DEMO_TOKEN : undefined,
     },
     logger,

@@ -4,6 +4,7 @@ import { createSchema, createYoga, maskError, type YogaServerInstance } from 'gr
 import { createContextFactory, type GatewayContext } from './context.js'
 import { isDeliberateError } from './errors.js'
 import type { Logger } from './logger.js'
+import { loadPersistedDocuments, usePersistedDocuments } from './persisted-documents.js'
 import { useRequestLog } from './plugins/request-log.js'
 import { resolvers } from './resolvers/index.js'
 import { RegionApiClient } from './upstream/client.js'
@@ -20,6 +21,8 @@ export interface GatewaySettings {
   readonly upstreamMaxBodyBytes: number
   readonly upstreamConnections: number
   readonly maxRegionsPerQuery: number
+  /** Refuse query texts: run only the persisted documents of documents/ (by hash). */
+  readonly persistedDocumentsOnly?: boolean | undefined
   /** Bearer token prefilled in GraphiQL (demo mode only). */
   readonly graphiqlToken?: string | undefined
 }
@@ -40,7 +43,7 @@ export function gatewayVersion(): string {
   return (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version
 }
 
-const EXAMPLE_QUERY = `# Images of the demo regions, merged, with what happened per region.
+export const EXAMPLE_QUERY = `# Images of the demo regions, merged, with what happened per region.
 # Try: query a region list with regions(organizationId: "...") and open the Docs pane.
 query ReadyImages {
   images(
@@ -107,7 +110,10 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       shouldPersistHeaders: false,
     },
     renderGraphiQL,
-    plugins: [useRequestLog(logger)],
+    plugins: [
+      useRequestLog(logger),
+      usePersistedDocuments(loadPersistedDocuments(), settings.persistedDocumentsOnly ?? false),
+    ],
   })
   return {
     yoga,

@@ -37,6 +37,10 @@ export type ErrorCode =
   | 'FORBIDDEN'
   /** The region does not exist or is not visible to the caller (HTTP 404). */
   | 'NOT_FOUND'
+  /** The request named a persisted document (by `documentId` or `extensions.persistedQuery`) the gateway does not have. */
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  /** The gateway only runs persisted documents and the request sent a query text. */
+  | 'PERSISTED_QUERY_ONLY'
   /** No bearer token was sent, or the Region Service rejected it (HTTP 401). */
   | 'UNAUTHENTICATED'
   /** The Region Service failed (HTTP 5xx) or answered with a status the gateway does not expect. */

@@ -40,6 +40,13 @@ const environmentSchema = z.object({
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),
+  CACHE_TTL_MS: integer(0, 86_400_000).default(0),
+  CACHE_MAX_IMAGES: integer(1, 100_000_000).default(200_000),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }))
+    .optional(),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
@@ -58,6 +65,11 @@ export interface Config {
   readonly maxRegionsPerQuery: number
   readonly demoPort: number
   readonly persistedDocumentsOnly: boolean
+  /** 0 = no response cache; concurrent identical upstream calls are coalesced regardless. */
+  readonly cacheTtlMs: number
+  readonly cacheMaxImages: number
+  /** With a TTL: share cached answers between replicas through Redis instead of memory. */
+  readonly redisUrl: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -80,7 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         const name = issue.path.join('.')
         const value = present[name]
         // Only echo values that cannot be secrets.
-        const shown = value === undefined || name === 'REGION_API_URL' ? '' : ` (got "${value}")`
+        const shown = value === undefined || name.endsWith('_URL') ? '' : ` (got "${value}")`
         return `${name}: ${issue.message}${shown}`
       }),
     )
@@ -99,5 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRegionsPerQuery: e.MAX_REGIONS_PER_QUERY,
     demoPort: e.DEMO_PORT,
     persistedDocumentsOnly: e.PERSISTED_DOCUMENTS_ONLY,
+    cacheTtlMs: e.CACHE_TTL_MS,
+    cacheMaxImages: e.CACHE_MAX_IMAGES,
+    redisUrl: e.REDIS_URL,
   }
 }

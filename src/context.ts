@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import type { RegionImagesSource } from './cache/region-images-source.js'
 import { type GatewayError, unauthenticated } from './errors.js'
 import { createLoaders, type Loaders } from './loaders.js'
 import type { Logger } from './logger.js'
@@ -52,6 +53,8 @@ export function requestState(request: Request, root: Logger): RequestState {
 
 export interface ContextDependencies {
   readonly regionApi: RegionApiClient
+  /** Process-wide coalescing (and optional caching) of image lists, keyed by token hash. */
+  readonly regionImages: RegionImagesSource
   readonly logger: Logger
   readonly limits: GatewayLimits
   readonly gateway: GatewayContext['gateway']
@@ -65,17 +68,28 @@ export function createContextFactory(deps: ContextDependencies) {
   return ({ request }: { request: Request }): GatewayContext => {
     const state = requestState(request, deps.logger)
     const authorization = request.headers.get('authorization')
-    const upstream = authorization
+    const forwardable = authorization !== null && BEARER.test(authorization)
+    const upstream = forwardable
       ? callerUpstream(deps.regionApi, authorization, state)
-      : rejectingUpstream(unauthenticated())
+      : rejectingUpstream(
+          unauthenticated(authorization ? 'The Authorization header must be "Bearer <token>".' : undefined),
+        )
+    const shared = forwardable
+      ? { source: deps.regionImages, callerHash: hashCredential(authorization) }
+      : undefined
     return {
       requestId: state.requestId,
       log: state.log,
-      loaders: createLoaders(upstream),
+      loaders: createLoaders(upstream, shared),
       limits: deps.limits,
       gateway: deps.gateway,
     }
   }
+}
+
+/** Where a key must tell callers apart, the credential appears only as this hash. */
+function hashCredential(authorization: string): string {
+  return createHash('sha256').update(authorization).digest('base64url')
 }
 
 function callerUpstream(
@@ -83,9 +97,6 @@ function callerUpstream(
   authorization: string,
   state: RequestState,
 ): CallerRegionApi {
-  if (!BEARER.test(authorization)) {
-    return rejectingUpstream(unauthenticated('The Authorization header must be "Bearer <token>".'))
-  }
   return regionApi.forCaller({
     authorization,
     requestId: state.requestId,

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader'
+import type { RegionImagesSource } from './cache/region-images-source.js'
 import type { ImageScope } from './generated/graphql.js'
 import type { RegionImages } from './images/connection.js'
 import { toImageModel } from './images/model.js'
@@ -34,16 +35,33 @@ export interface Loaders {
   readonly regionsByOrganization: DataLoader<string, RegionModel[], string>
 }
 
+export function regionImagesKeyString(key: RegionImagesKey): string {
+  return `${key.regionId}|${key.scope ?? ''}|${key.organizationIds.join(',')}`
+}
+
+/** The caller as the shared image source knows it: a hash of the token, never the token. */
+export interface SharedImages {
+  readonly source: RegionImagesSource
+  readonly callerHash: string
+}
+
 /**
  * The only place loaders are made. Called once per request with that caller's view of the
- * upstream, so cached answers never cross callers. Keys are fetched concurrently.
+ * upstream, so per-request caches never cross callers. Keys are fetched concurrently; with
+ * `shared`, concurrent identical calls of the same caller (and, with a TTL, repeated ones)
+ * share one upstream call.
  */
-export function createLoaders(upstream: CallerRegionApi): Loaders {
+export function createLoaders(upstream: CallerRegionApi, shared?: SharedImages): Loaders {
+  const load = (key: RegionImagesKey) =>
+    shared
+      ? shared.source.load(shared.callerHash, regionImagesKeyString(key), () =>
+          fetchRegionImages(upstream, key),
+        )
+      : fetchRegionImages(upstream, key)
   return {
-    imagesByRegionKey: new DataLoader(
-      (keys) => Promise.all(keys.map((key) => fetchRegionImages(upstream, key).catch(asError))),
-      { cacheKeyFn: (key) => `${key.regionId}|${key.scope ?? ''}|${key.organizationIds.join(',')}` },
-    ),
+    imagesByRegionKey: new DataLoader((keys) => Promise.all(keys.map((key) => load(key).catch(asError))), {
+      cacheKeyFn: regionImagesKeyString,
+    }),
     regionsByOrganization: new DataLoader((organizationIds) =>
       Promise.all(
         organizationIds.map((organizationId) =>

@@ -1,6 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
 import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga'
+import { Redis } from 'ioredis'
+import {
+  MemoryRegionImagesStore,
+  RedisRegionImagesStore,
+  RegionImagesSource,
+  type RegionImagesStore,
+} from './cache/region-images-source.js'
 import { createContextFactory, type GatewayContext } from './context.js'
 import { isDeliberateError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -21,6 +28,11 @@ export interface GatewaySettings {
   readonly upstreamMaxBodyBytes: number
   readonly upstreamConnections: number
   readonly maxRegionsPerQuery: number
+  /** Reuse image lists of the same caller for this long; 0 = off. */
+  readonly cacheTtlMs?: number | undefined
+  readonly cacheMaxImages?: number | undefined
+  /** Keep cached lists in Redis (shared by replicas) instead of memory. */
+  readonly redisUrl?: string | undefined
   /** Refuse query texts: run only the persisted documents of documents/ (by hash). */
   readonly persistedDocumentsOnly?: boolean | undefined
   /** Bearer token prefilled in GraphiQL (demo mode only). */
@@ -77,6 +89,10 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     connections: settings.upstreamConnections,
     logger,
   })
+  const regionImages = new RegionImagesSource({
+    ttlMs: settings.cacheTtlMs ?? 0,
+    store: createStore(settings, logger),
+  })
   const yogaLog = logger.child({ component: 'yoga' })
   const yoga = createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs: loadTypeDefs(), resolvers }),
@@ -89,6 +105,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     },
     context: createContextFactory({
       regionApi,
+      regionImages,
       logger,
       limits: { maxRegionsPerQuery: settings.maxRegionsPerQuery },
       gateway: { version: gatewayVersion(), demoMode: settings.demoMode },
@@ -117,6 +134,24 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
   })
   return {
     yoga,
-    close: () => regionApi.close(),
+    close: async () => {
+      await regionApi.close()
+      await regionImages.close()
+    },
   }
+}
+
+function createStore(settings: GatewaySettings, logger: Logger): RegionImagesStore | undefined {
+  if (!settings.cacheTtlMs) return undefined
+  if (settings.redisUrl) {
+    const log = logger.child({ component: 'response-cache' })
+    const redis = new Redis(settings.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    })
+    redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis unavailable'))
+    return new RedisRegionImagesStore(redis, log)
+  }
+  return new MemoryRegionImagesStore(settings.cacheMaxImages ?? 200_000)
 }

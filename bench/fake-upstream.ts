@@ -1,0 +1,58 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { benchImages, benchRegionId } from './data.js'
+
+/**
+ * A fast Region Service stand-in for benchmarks: answers are serialized once at start, so the
+ * upstream's own cost stays small and constant. Run as its own process (argv: a JSON list of
+ * region specs); prints its URL on stdout.
+ */
+interface RegionSpec {
+  readonly region: number
+  readonly images: number
+  readonly latencyMs?: number
+}
+
+const specs = JSON.parse(process.argv[2] ?? '[]') as RegionSpec[]
+const bodies = new Map<string, { body: Buffer; latencyMs: number }>()
+for (const spec of specs) {
+  const body = Buffer.from(JSON.stringify(benchImages(spec.region, spec.images)))
+  bodies.set(`/api/v2/regions/${benchRegionId(spec.region)}/images`, { body, latencyMs: spec.latencyMs ?? 0 })
+}
+const regions = Buffer.from(
+  JSON.stringify(
+    specs.map((spec) => ({
+      metadata: {
+        id: benchRegionId(spec.region),
+        name: `bench-${spec.region}`,
+        creationTime: '2024-01-01T00:00:00Z',
+        provisioningStatus: 'provisioned',
+        healthStatus: 'healthy',
+      },
+      spec: { type: 'openstack', features: { physicalNetworks: false } },
+    })),
+  ),
+)
+
+const server = createServer((req, res) => {
+  const path = (req.url ?? '/').split('?')[0] ?? '/'
+  const found = bodies.get(path)
+  const body = found?.body ?? (path.endsWith('/regions') ? regions : undefined)
+  const send = () => {
+    if (!body) {
+      res.writeHead(404, { 'content-type': 'application/json' })
+      res.end('{"error":"not_found","error_description":"no such region","trace_id":"bench"}')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+    res.end(body)
+  }
+  if (found?.latencyMs) setTimeout(send, found.latencyMs)
+  else send()
+})
+server.keepAliveTimeout = 65_000
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(
+    `${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`,
+  )
+})

@@ -1,0 +1,337 @@
+/**
+ * The benchmark harness (`npm run bench`): starts a fast fake Region Service and the built
+ * gateway as separate processes on loopback, drives them with autocannon, and writes
+ * bench/results/latest.{md,json}. Every scenario runs in the same invocation, so ratios hold
+ * on a noisy machine. BENCH_QUICK=1 runs each step for a second (a smoke test of the harness,
+ * not a measurement).
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { cpus } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import autocannon from 'autocannon'
+import { request } from 'undici'
+import { BENCH_ORGANIZATION, benchRegionId } from './data.js'
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const SECONDS = (full: number) => (QUICK ? 1 : full)
+const OUT_DIR = new URL(process.env.BENCH_OUT ?? './results/', import.meta.url)
+const ROOT = new URL('../', import.meta.url)
+const TOKEN = 'Bearer bench-token'
+
+const SINGLE = 1
+const MANY = Array.from({ length: 20 }, (_, index) => 2 + index)
+const SLOW = Array.from({ length: 20 }, (_, index) => 101 + index)
+const LARGE = 200
+
+const IMAGE_FIELDS = `id imageId regionId name description tags { name value } createdAt createdBy modifiedAt modifiedBy
+  architecture sizeGiB virtualization state ownerOrganizationId source
+  os { kernel family distro variant codename version } softwareVersions { name version }
+  gpu { vendor driver models }`
+
+const QUERIES = {
+  single: `query Single { region(id: "${benchRegionId(SINGLE)}") { images(first: 200) { nodes { ${IMAGE_FIELDS} } } } }`,
+  many: `query Many { images(regionIds: ${JSON.stringify(MANY.map(benchRegionId))}, organizationIds: ["${BENCH_ORGANIZATION}"],
+    status: [READY], filter: { architectures: [X86_64], maxSizeGiB: 50, gpu: { present: true } }, first: 50) {
+      totalCount
+      facets { distros { value count } gpuModels { value count } osVersions { group value count } softwareVersions { group value count } }
+      nodes { id name regionId sizeGiB os { distro version } gpu { vendor models } }
+  } }`,
+  slow: `query Slow { images(regionIds: ${JSON.stringify(SLOW.map(benchRegionId))}, first: 10) { totalCount nodes { id name } } }`,
+  large: `query Large { region(id: "${benchRegionId(LARGE)}") { images(status: [READY], filter: { architectures: [X86_64], maxSizeGiB: 50, nameContains: "ubuntu" }, first: 50) {
+      totalCount facets { distros { value count } gpuModels { value count } osVersions { group value count } }
+      nodes { id name sizeGiB os { distro version } gpu { vendor models } }
+  } } }`,
+}
+
+interface Load {
+  readonly requestsPerSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly requests: number
+  readonly failures: number
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
+  const specs = [
+    { region: SINGLE, images: 200 },
+    ...MANY.map((region) => ({ region, images: 200 })),
+    ...SLOW.map((region) => ({ region, images: 200, latencyMs: 100 })),
+    { region: LARGE, images: 10_000 },
+  ]
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./fake-upstream.ts', import.meta.url).pathname, JSON.stringify(specs)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
+  return { child, url: (JSON.parse(line.toString()) as { url: string }).url }
+}
+
+async function startGateway(
+  upstreamUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [new URL('./dist/main.js', ROOT).pathname], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      REGION_API_URL: upstreamUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      const response = await fetch(`${url}/healthz`)
+      if (response.ok) return { child, url }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('gateway did not start')
+}
+
+async function graphql(url: string, query: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: TOKEN },
+    body: JSON.stringify({ query }),
+  })
+  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] }
+  if (body.errors) throw new Error(`benchmark query failed: ${JSON.stringify(body.errors).slice(0, 500)}`)
+  return body.data ?? {}
+}
+
+async function load(options: {
+  url: string
+  connections: number
+  seconds: number
+  query?: string
+}): Promise<Load> {
+  const result = await autocannon({
+    url: options.query ? `${options.url}/graphql` : options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    method: options.query ? 'POST' : 'GET',
+    headers: { authorization: TOKEN, 'content-type': 'application/json' },
+    ...(options.query ? { body: JSON.stringify({ query: options.query }) } : {}),
+  })
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.errors + result.timeouts + result.non2xx,
+  }
+}
+
+/** Warm up (JIT, caches, connections), then measure. */
+async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
+  await load({ ...options, seconds: SECONDS(2) })
+  return load(options)
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+/** The floor of scenario 4: fetch the same upstream answer and JSON.parse it, nothing else. */
+async function fetchAndParseFloor(upstreamUrl: string, runs: number): Promise<number> {
+  const timings: number[] = []
+  for (let run = 0; run < runs + 5; run++) {
+    const started = performance.now()
+    const response = await request(`${upstreamUrl}/api/v2/regions/${benchRegionId(LARGE)}/images`, {
+      headers: { authorization: TOKEN },
+    })
+    JSON.parse(await response.body.text())
+    if (run >= 5) timings.push(performance.now() - started)
+  }
+  return median(timings)
+}
+
+/** p50 of one query sent sequentially (one connection), measured here, in ms. */
+async function sequentialP50(url: string, query: string, runs: number): Promise<number> {
+  const timings: number[] = []
+  for (let run = 0; run < runs + 5; run++) {
+    const started = performance.now()
+    await graphql(url, query)
+    if (run >= 5) timings.push(performance.now() - started)
+  }
+  return median(timings)
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return Math.round((kib / 1024) * 10) / 10
+}
+
+async function main(): Promise<void> {
+  const upstream = await startUpstream()
+  const gateway = await startGateway(upstream.url)
+  const cached = await startGateway(upstream.url, { CACHE_TTL_MS: '60000' })
+  const stop = () => {
+    for (const child of [upstream.child, gateway.child, cached.child]) child.kill('SIGTERM')
+  }
+  process.on('exit', stop)
+  try {
+    // Answers are checked once before load, so the numbers are of correct responses.
+    const single = (await graphql(gateway.url, QUERIES.single)) as {
+      region: { images: { nodes: unknown[] } }
+    }
+    if (single.region.images.nodes.length !== 200) throw new Error('scenario 1 did not return 200 images')
+    const many = (await graphql(gateway.url, QUERIES.many)) as { images: { nodes: unknown[] } }
+    if (many.images.nodes.length !== 50) throw new Error('scenario 2 did not return 50 images')
+
+    const directUrl = `${upstream.url}/api/v2/regions/${benchRegionId(SINGLE)}/images`
+    console.error('scenario 1: one region, 200 images, every field')
+    const s1Direct = await measure({ url: directUrl, connections: 10, seconds: SECONDS(10) })
+    const s1Gateway = await measure({
+      url: gateway.url,
+      query: QUERIES.single,
+      connections: 10,
+      seconds: SECONDS(10),
+    })
+    const s1DirectOne = await measure({ url: directUrl, connections: 1, seconds: SECONDS(5) })
+    const s1GatewayOne = await measure({
+      url: gateway.url,
+      query: QUERIES.single,
+      connections: 1,
+      seconds: SECONDS(5),
+    })
+
+    console.error('scenario 2: 20 regions x 200 images, filtered to 50 with facets')
+    const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(10) })
+
+    console.error('scenario 3: fan-out over 20 regions answering in 100 ms')
+    const s3 = await measure({ url: gateway.url, query: QUERIES.slow, connections: 10, seconds: SECONDS(10) })
+
+    console.error('scenario 4: 10,000 images, filtered page of 50 with facets')
+    const runs = QUICK ? 5 : 40
+    const s4Floor = await fetchAndParseFloor(upstream.url, runs)
+    const s4Gateway = await sequentialP50(gateway.url, QUERIES.large, runs)
+    const s4Cached = await sequentialP50(cached.url, QUERIES.large, runs)
+
+    console.error('scenario 5: memory over a 60 s run at 50 connections')
+    const samples: number[] = []
+    const sampler = setInterval(() => samples.push(rssMiB(gateway.child.pid as number)), 1000)
+    const s5 = await load({ url: gateway.url, query: QUERIES.many, connections: 50, seconds: SECONDS(60) })
+    clearInterval(sampler)
+    const rss10 = samples[Math.min(9, samples.length - 1)] ?? 0
+    const rssEnd = samples[samples.length - 1] ?? 0
+
+    const results = {
+      machine: { cores: cpus().length, node: process.version, quick: QUICK, date: new Date().toISOString() },
+      scenario1: {
+        direct: s1Direct,
+        gateway: s1Gateway,
+        throughputRatio: round(s1Gateway.requestsPerSecond / s1Direct.requestsPerSecond, 3),
+        oneConnection: {
+          direct: s1DirectOne,
+          gateway: s1GatewayOne,
+          addedP50Ms: round(s1GatewayOne.p50 - s1DirectOne.p50, 2),
+        },
+        overheadPerRequestMs: round(
+          1000 / s1Gateway.requestsPerSecond - 1000 / s1Direct.requestsPerSecond,
+          3,
+        ),
+      },
+      scenario2: s2,
+      scenario3: { ...s3, limitMs: 100 },
+      scenario4: {
+        floorP50Ms: round(s4Floor, 1),
+        gatewayP50Ms: round(s4Gateway, 1),
+        ratioToFloor: round(s4Gateway / s4Floor, 2),
+        cachedP50Ms: round(s4Cached, 1),
+      },
+      scenario5: {
+        ...s5,
+        rssAt10sMiB: rss10,
+        rssAtEndMiB: rssEnd,
+        growthMiB: round(rssEnd - rss10, 1),
+        samples,
+      },
+    }
+    mkdirSync(OUT_DIR, { recursive: true })
+    writeFileSync(new URL('latest.json', OUT_DIR), `${JSON.stringify(results, null, 2)}\n`)
+    writeFileSync(new URL('latest.md', OUT_DIR), markdown(results))
+    process.stdout.write(markdown(results))
+    const failures = [s1Direct, s1Gateway, s1DirectOne, s1GatewayOne, s2, s3, s5].reduce(
+      (sum, run) => sum + run.failures,
+      0,
+    )
+    if (failures > 0) throw new Error(`${failures} requests failed during the benchmark`)
+  } finally {
+    stop()
+  }
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits
+  return Math.round(value * factor) / factor
+}
+
+type Results = {
+  machine: { cores: number; node: string; quick: boolean; date: string }
+  scenario1: {
+    direct: Load
+    gateway: Load
+    throughputRatio: number
+    oneConnection: { direct: Load; gateway: Load; addedP50Ms: number }
+    overheadPerRequestMs: number
+  }
+  scenario2: Load
+  scenario3: Load & { limitMs: number }
+  scenario4: { floorP50Ms: number; gatewayP50Ms: number; ratioToFloor: number; cachedP50Ms: number }
+  scenario5: Load & { rssAt10sMiB: number; rssAtEndMiB: number; growthMiB: number }
+}
+
+function markdown(r: Results): string {
+  const s1 = r.scenario1
+  return `# Benchmark results
+
+${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
+Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here.
+
+| scenario | what | result | target |
+| --- | --- | --- | --- |
+| 1 | upstream direct, 10 connections | ${s1.direct.requestsPerSecond} req/s, p50 ${s1.direct.p50} ms, p99 ${s1.direct.p99} ms | |
+| 1 | gateway, 200 images x every field, 10 connections | ${s1.gateway.requestsPerSecond} req/s, p50 ${s1.gateway.p50} ms, p99 ${s1.gateway.p99} ms | |
+| 1 | throughput ratio gateway / direct | ${(s1.throughputRatio * 100).toFixed(1)}% | >= 30% |
+| 1 | gateway overhead per request (1/rps difference) | ${s1.overheadPerRequestMs} ms | |
+| 1 | added p50 at 1 connection | ${s1.oneConnection.addedP50Ms} ms (direct ${s1.oneConnection.direct.p50} ms, gateway ${s1.oneConnection.gateway.p50} ms) | < 2 ms |
+| 2 | 20 regions x 200 images -> 50 with facets, 10 connections | ${r.scenario2.requestsPerSecond} req/s, p50 ${r.scenario2.p50} ms, p99 ${r.scenario2.p99} ms | |
+| 3 | 20 regions answering in 100 ms, 10 connections | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms | p50 <= 110 ms |
+| 4 | floor: fetch + JSON.parse of 10,000 images | p50 ${r.scenario4.floorP50Ms} ms | |
+| 4 | gateway: filtered page of 50 with facets | p50 ${r.scenario4.gatewayP50Ms} ms (${r.scenario4.ratioToFloor}x floor) | <= 1.5x floor |
+| 4 | gateway with CACHE_TTL_MS, repeated query | p50 ${r.scenario4.cachedP50Ms} ms | < 10 ms |
+| 5 | 60 s at 50 connections (scenario 2 query) | ${r.scenario5.requestsPerSecond} req/s; RSS ${r.scenario5.rssAt10sMiB} MiB at 10 s, ${r.scenario5.rssAtEndMiB} MiB at end (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
+
+Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, r.scenario2, r.scenario3, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
+`
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,130 @@
+import type { Redis } from 'ioredis'
+import { LRUCache } from 'lru-cache'
+import type { RegionImages } from '../images/connection.js'
+import type { ImageModel } from '../images/model.js'
+import type { Logger } from '../logger.js'
+
+/**
+ * Where answers of the image list may be kept between requests. Keys always start with the
+ * caller's token hash, so one caller's entries are never served to another.
+ */
+export interface RegionImagesStore {
+  get(key: string): Promise<RegionImages | undefined>
+  set(key: string, value: RegionImages, ttlMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** In-process LRU, bounded by the number of images held (not entries: one region may hold 10,000). */
+export class MemoryRegionImagesStore implements RegionImagesStore {
+  readonly #entries: LRUCache<string, RegionImages>
+
+  constructor(maxImages: number) {
+    this.#entries = new LRUCache<string, RegionImages>({
+      maxSize: maxImages,
+      sizeCalculation: (value) => Math.max(1, value.images.length),
+    })
+  }
+
+  async get(key: string): Promise<RegionImages | undefined> {
+    return this.#entries.get(key)
+  }
+
+  async set(key: string, value: RegionImages, ttlMs: number): Promise<void> {
+    this.#entries.set(key, value, { ttl: ttlMs })
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear()
+  }
+}
+
+const REDIS_PREFIX = 'images-gateway:v1:'
+
+/**
+ * Redis store, so replicas share answers. Values are the mapped images as JSON; a value that
+ * cannot be read counts as a miss, and Redis being down never fails a request.
+ */
+export class RedisRegionImagesStore implements RegionImagesStore {
+  readonly #redis: Redis
+  readonly #log: Logger
+
+  constructor(redis: Redis, log: Logger) {
+    this.#redis = redis
+    this.#log = log
+  }
+
+  async get(key: string): Promise<RegionImages | undefined> {
+    try {
+      const text = await this.#redis.get(REDIS_PREFIX + key)
+      if (text === null) return undefined
+      const value = JSON.parse(text) as { regionId?: unknown; images?: unknown }
+      if (typeof value.regionId !== 'string' || !Array.isArray(value.images)) return undefined
+      return { regionId: value.regionId, images: value.images as ImageModel[] }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'response cache read failed; fetching from the Region Service')
+      return undefined
+    }
+  }
+
+  async set(key: string, value: RegionImages, ttlMs: number): Promise<void> {
+    try {
+      await this.#redis.set(REDIS_PREFIX + key, JSON.stringify(value), 'PX', ttlMs)
+    } catch (error) {
+      this.#log.warn({ err: error }, 'response cache write failed')
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#redis.disconnect()
+  }
+}
+
+export interface RegionImagesSourceOptions {
+  /** 0 turns the cache off; coalescing of concurrent identical calls always applies. */
+  readonly ttlMs: number
+  readonly store?: RegionImagesStore | undefined
+}
+
+/**
+ * The process-wide layer between per-request loaders and the upstream: concurrent identical
+ * calls of the same caller share one upstream call, and with a TTL, answers are reused.
+ * Keys are `<token hash>|<region key>`: the token itself is never a key.
+ */
+export class RegionImagesSource {
+  readonly #inFlight = new Map<string, Promise<RegionImages>>()
+  readonly #ttlMs: number
+  readonly #store: RegionImagesStore | undefined
+
+  constructor(options: RegionImagesSourceOptions) {
+    this.#ttlMs = options.ttlMs
+    this.#store = options.ttlMs > 0 ? options.store : undefined
+  }
+
+  load(callerHash: string, regionKey: string, fetch: () => Promise<RegionImages>): Promise<RegionImages> {
+    const key = `${callerHash}|${regionKey}`
+    const pending = this.#inFlight.get(key)
+    if (pending) return pending
+    const loading = this.#loadThrough(key, fetch).finally(() => this.#inFlight.delete(key))
+    this.#inFlight.set(key, loading)
+    return loading
+  }
+
+  /** Calls currently shared (for tests and metrics). */
+  get inFlight(): number {
+    return this.#inFlight.size
+  }
+
+  async #loadThrough(key: string, fetch: () => Promise<RegionImages>): Promise<RegionImages> {
+    const store = this.#store
+    if (!store) return fetch()
+    const cached = await store.get(key)
+    if (cached) return cached
+    const fresh = await fetch()
+    await store.set(key, fresh, this.#ttlMs)
+    return fresh
+  }
+
+  async close(): Promise<void> {
+    await this.#store?.close()
+  }
+}

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { benchImages, benchRegionId } from './data.js'
 
 /**
- * A fast Region Service stand-in for benchmarks: answers are serialized once at start, so the
- * upstream's own cost stays small and constant. Run as its own process (argv: a JSON list of
- * region specs); prints its URL on stdout.
+ * A fast Region Service stand-in for benchmarks. Like the real service, it renders its answer
+ * on every call (JSON.stringify of the region's images); nothing else. Run as its own process
+ * (argv: a JSON list of region specs); prints its URL on stdout.
  */
 interface RegionSpec {
   readonly region: number
@@ -14,10 +14,12 @@ interface RegionSpec {
 }
 
 const specs = JSON.parse(process.argv[2] ?? '[]') as RegionSpec[]
-const bodies = new Map<string, { body: Buffer; latencyMs: number }>()
+const answers = new Map<string, { images: unknown[]; latencyMs: number }>()
 for (const spec of specs) {
-  const body = Buffer.from(JSON.stringify(benchImages(spec.region, spec.images)))
-  bodies.set(`/api/v2/regions/${benchRegionId(spec.region)}/images`, { body, latencyMs: spec.latencyMs ?? 0 })
+  answers.set(`/api/v2/regions/${benchRegionId(spec.region)}/images`, {
+    images: benchImages(spec.region, spec.images),
+    latencyMs: spec.latencyMs ?? 0,
+  })
 }
 const regions = Buffer.from(
   JSON.stringify(
@@ -36,9 +38,9 @@ const regions = Buffer.from(
 
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/'
-  const found = bodies.get(path)
-  const body = found?.body ?? (path.endsWith('/regions') ? regions : undefined)
+  const found = answers.get(path)
   const send = () => {
+    const body = found ? Buffer.from(JSON.stringify(found.images)) : path.endsWith('/regions') ? regions : undefined
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' })
       res.end('{"error":"not_found","error_description":"no such region","trace_id":"bench"}')

@@ -40,7 +40,11 @@ const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/'
   const found = answers.get(path)
   const send = () => {
-    const body = found ? Buffer.from(JSON.stringify(found.images)) : path.endsWith('/regions') ? regions : undefined
+    const body = found
+      ? Buffer.from(JSON.stringify(found.images))
+      : path.endsWith('/regions')
+        ? regions
+        : undefined
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' })
       res.end('{"error":"not_found","error_description":"no such region","trace_id":"bench"}')

@@ -127,7 +127,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       shouldPersistHeaders: false,
     },
     // The offline GraphiQL bundle weighs ~45 MB in memory: load it only when the page is asked for.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: async (options) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
       // Compiles each validated document once (cached with yoga's parse cache): executing the
       // large image lists is most of the gateway's CPU time.

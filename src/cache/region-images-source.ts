@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { RegionImages } from '../images/connection.js'
-import type { ImageModel } from '../images/model.js'
+import { ImageModel } from '../images/model.js'
 import type { Logger } from '../logger.js'
+import type { UpstreamImage } from '../upstream/types.js'
 
 /**
  * Where answers of the image list may be kept between requests. Keys always start with the
@@ -41,8 +42,9 @@ export class MemoryRegionImagesStore implements RegionImagesStore {
 const REDIS_PREFIX = 'images-gateway:v1:'
 
 /**
- * Redis store, so replicas share answers. Values are the mapped images as JSON; a value that
- * cannot be read counts as a miss, and Redis being down never fails a request.
+ * Redis store, so replicas share answers. Values are the upstream images as the Region Service
+ * sent them (validated before they were stored); a value that cannot be read counts as a miss,
+ * and Redis being down never fails a request.
  */
 export class RedisRegionImagesStore implements RegionImagesStore {
   readonly #redis: Redis
@@ -59,7 +61,11 @@ export class RedisRegionImagesStore implements RegionImagesStore {
       if (text === null) return undefined
       const value = JSON.parse(text) as { regionId?: unknown; images?: unknown }
       if (typeof value.regionId !== 'string' || !Array.isArray(value.images)) return undefined
-      return { regionId: value.regionId, images: value.images as ImageModel[] }
+      const regionId = value.regionId
+      return {
+        regionId,
+        images: (value.images as UpstreamImage[]).map((image) => new ImageModel(regionId, image)),
+      }
     } catch (error) {
       this.#log.warn({ err: error }, 'response cache read failed; fetching from the Region Service')
       return undefined
@@ -68,7 +74,8 @@ export class RedisRegionImagesStore implements RegionImagesStore {
 
   async set(key: string, value: RegionImages, ttlMs: number): Promise<void> {
     try {
-      await this.#redis.set(REDIS_PREFIX + key, JSON.stringify(value), 'PX', ttlMs)
+      const stored = { regionId: value.regionId, images: value.images.map((image) => image.upstream) }
+      await this.#redis.set(REDIS_PREFIX + key, JSON.stringify(stored), 'PX', ttlMs)
     } catch (error) {
       this.#log.warn({ err: error }, 'response cache write failed')
     }

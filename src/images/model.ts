@@ -21,43 +21,19 @@ export interface SoftwareVersionModel {
   readonly version: string
 }
 
-/**
- * An image as the schema shows it: every field precomputed once per upstream answer, so the
- * default field resolvers serve it without work per field.
- */
-export interface ImageModel {
-  readonly id: string
-  readonly imageId: string
-  readonly regionId: string
-  readonly name: string
-  readonly description: string | null
-  readonly tags: readonly TagModel[]
-  readonly createdAt: string
-  /** createdAt as epoch milliseconds, for ordering without re-parsing. */
-  readonly createdAtMs: number
-  readonly createdBy: string | null
-  readonly modifiedAt: string | null
-  readonly modifiedBy: string | null
-  readonly architecture: Architecture
-  readonly sizeGiB: number
-  readonly virtualization: Virtualization
-  readonly os: {
-    readonly kernel: string
-    readonly family: string
-    readonly distro: string
-    readonly variant: string | null
-    readonly codename: string | null
-    readonly version: string
-  }
-  readonly softwareVersions: readonly SoftwareVersionModel[]
-  readonly gpu: {
-    readonly vendor: GpuVendor
-    readonly driver: string
-    readonly models: readonly string[]
-  } | null
-  readonly state: ImageState
-  readonly ownerOrganizationId: string | null
-  readonly source: ImageSource | null
+export interface OperatingSystemModel {
+  readonly kernel: string
+  readonly family: string
+  readonly distro: string
+  readonly variant: string | null
+  readonly codename: string | null
+  readonly version: string
+}
+
+export interface GpuModel {
+  readonly vendor: GpuVendor
+  readonly driver: string
+  readonly models: readonly string[]
 }
 
 const ARCHITECTURES: Record<UpstreamImage['spec']['architecture'], Architecture> = {
@@ -76,47 +52,144 @@ const STATES: Record<UpstreamImage['status']['state'], ImageState> = {
   failed: 'FAILED',
 }
 const SOURCES: Record<string, ImageSource> = { import: 'IMPORT', snapshot: 'SNAPSHOT' }
+const NO_TAGS: readonly TagModel[] = []
 
-/** Maps one upstream image (already validated against the contract) to the schema's shape. */
-export function toImageModel(regionId: string, image: UpstreamImage): ImageModel {
-  const { metadata, spec, status } = image
-  const tags = metadata.tags ?? []
-  const owner = tags.find((tag) => tag.name === OWNER_ORGANIZATION_TAG)?.value ?? null
-  const source =
-    owner === null ? null : (SOURCES[tags.find((tag) => tag.name === SOURCE_TAG)?.value ?? ''] ?? null)
-  return {
-    id: encodeImageId({ regionId, ownerOrganizationId: owner, imageId: metadata.id }),
-    imageId: metadata.id,
-    regionId,
-    name: metadata.name,
-    description: metadata.description ?? null,
-    tags,
-    createdAt: metadata.creationTime,
-    createdAtMs: Date.parse(metadata.creationTime),
-    createdBy: metadata.createdBy ?? null,
-    modifiedAt: metadata.modifiedTime ?? null,
-    modifiedBy: metadata.modifiedBy ?? null,
-    architecture: ARCHITECTURES[spec.architecture],
-    sizeGiB: spec.sizeGiB,
-    virtualization: VIRTUALIZATIONS[spec.virtualization],
-    os: {
-      kernel: spec.os.kernel,
-      family: spec.os.family,
-      distro: spec.os.distro,
-      variant: spec.os.variant ?? null,
-      codename: spec.os.codename ?? null,
-      version: spec.os.version,
-    },
-    softwareVersions: Object.entries(spec.softwareVersions ?? {})
-      .map(([name, version]) => ({ name, version }))
-      .sort((a, b) => compareCodePoints(a.name, b.name)),
-    gpu: spec.gpu
-      ? { vendor: spec.gpu.vendor, driver: spec.gpu.driver, models: spec.gpu.models ?? [] }
-      : null,
-    state: STATES[status.state],
-    ownerOrganizationId: owner,
-    source,
+/**
+ * An image as the schema shows it, over one upstream image (already validated against the
+ * contract). Fields are derived on first access and kept: a region's answer may hold 10,000
+ * images of which a request shows 50, so mapping everything up front would dominate the cost
+ * of large lists. Default field resolvers read the getters like plain properties.
+ */
+export class ImageModel {
+  readonly regionId: string
+  readonly #upstream: UpstreamImage
+  #owner: string | null | undefined
+  #createdAtMs: number | undefined
+  #os: OperatingSystemModel | undefined
+  #softwareVersions: readonly SoftwareVersionModel[] | undefined
+  #gpu: GpuModel | null | undefined
+
+  constructor(regionId: string, upstream: UpstreamImage) {
+    this.regionId = regionId
+    this.#upstream = upstream
   }
+
+  /** The upstream image this model reads (for caches that store answers as the upstream sent them). */
+  get upstream(): UpstreamImage {
+    return this.#upstream
+  }
+
+  get id(): string {
+    return encodeImageId({
+      regionId: this.regionId,
+      ownerOrganizationId: this.ownerOrganizationId,
+      imageId: this.imageId,
+    })
+  }
+
+  get imageId(): string {
+    return this.#upstream.metadata.id
+  }
+
+  get name(): string {
+    return this.#upstream.metadata.name
+  }
+
+  get description(): string | null {
+    return this.#upstream.metadata.description ?? null
+  }
+
+  get tags(): readonly TagModel[] {
+    return this.#upstream.metadata.tags ?? NO_TAGS
+  }
+
+  get createdAt(): string {
+    return this.#upstream.metadata.creationTime
+  }
+
+  /** createdAt as epoch milliseconds, for ordering without re-parsing. */
+  get createdAtMs(): number {
+    this.#createdAtMs ??= Date.parse(this.#upstream.metadata.creationTime)
+    return this.#createdAtMs
+  }
+
+  get createdBy(): string | null {
+    return this.#upstream.metadata.createdBy ?? null
+  }
+
+  get modifiedAt(): string | null {
+    return this.#upstream.metadata.modifiedTime ?? null
+  }
+
+  get modifiedBy(): string | null {
+    return this.#upstream.metadata.modifiedBy ?? null
+  }
+
+  get architecture(): Architecture {
+    return ARCHITECTURES[this.#upstream.spec.architecture]
+  }
+
+  get sizeGiB(): number {
+    return this.#upstream.spec.sizeGiB
+  }
+
+  get virtualization(): Virtualization {
+    return VIRTUALIZATIONS[this.#upstream.spec.virtualization]
+  }
+
+  get os(): OperatingSystemModel {
+    if (!this.#os) {
+      const os = this.#upstream.spec.os
+      this.#os = {
+        kernel: os.kernel,
+        family: os.family,
+        distro: os.distro,
+        variant: os.variant ?? null,
+        codename: os.codename ?? null,
+        version: os.version,
+      }
+    }
+    return this.#os
+  }
+
+  /** The upstream's name-to-version map as a list sorted by name. */
+  get softwareVersions(): readonly SoftwareVersionModel[] {
+    this.#softwareVersions ??= Object.entries(this.#upstream.spec.softwareVersions ?? {})
+      .map(([name, version]) => ({ name, version }))
+      .sort((a, b) => compareCodePoints(a.name, b.name))
+    return this.#softwareVersions
+  }
+
+  get gpu(): GpuModel | null {
+    if (this.#gpu === undefined) {
+      const gpu = this.#upstream.spec.gpu
+      this.#gpu = gpu ? { vendor: gpu.vendor, driver: gpu.driver, models: gpu.models ?? [] } : null
+    }
+    return this.#gpu
+  }
+
+  get state(): ImageState {
+    return STATES[this.#upstream.status.state]
+  }
+
+  /** The owning organization from the ownership tag; null for global images. */
+  get ownerOrganizationId(): string | null {
+    if (this.#owner === undefined) {
+      this.#owner = this.tags.find((tag) => tag.name === OWNER_ORGANIZATION_TAG)?.value ?? null
+    }
+    return this.#owner
+  }
+
+  /** How the owner created the image, from the source tag; null for global images. */
+  get source(): ImageSource | null {
+    if (this.ownerOrganizationId === null) return null
+    return SOURCES[this.tags.find((tag) => tag.name === SOURCE_TAG)?.value ?? ''] ?? null
+  }
+}
+
+/** Wraps one upstream image (already validated against the contract) as the schema's Image. */
+export function toImageModel(regionId: string, image: UpstreamImage): ImageModel {
+  return new ImageModel(regionId, image)
 }
 
 /** GraphQL enum value to the upstream's query value. */

@@ -20,6 +20,7 @@ const SECONDS = (full: number) => (QUICK ? 1 : full)
 const OUT_DIR = new URL(process.env.BENCH_OUT ?? './results/', import.meta.url)
 const ROOT = new URL('../', import.meta.url)
 const TOKEN = 'Bearer bench-token'
+let sequence = 0
 
 const SINGLE = 1
 const MANY = Array.from({ length: 20 }, (_, index) => 2 + index)
@@ -134,6 +135,16 @@ async function load(options: {
     method: options.query ? 'POST' : 'GET',
     headers: { authorization: TOKEN, 'content-type': 'application/json' },
     ...(options.query ? { body: JSON.stringify({ query: options.query }) } : {}),
+    // A distinct token per request: nothing is coalesced or cached between requests, so every
+    // request costs its own upstream calls, as with many different users.
+    requests: [
+      {
+        setupRequest: (request) => {
+          sequence++
+          return { ...request, headers: { ...request.headers, authorization: `${TOKEN}-${sequence}` } }
+        },
+      },
+    ],
   })
   return {
     requestsPerSecond: Math.round(result.requests.average),

@@ -36,7 +36,7 @@ const environmentSchema = z.object({
   LOG_PRETTY: bool.default(false),
   UPSTREAM_TIMEOUT_MS: integer(1, 600_000).default(5000),
   UPSTREAM_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  UPSTREAM_CONNECTIONS: integer(1, 1024).default(64),
+  UPSTREAM_CONNECTIONS: integer(1, 4096).default(256),
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),

@@ -122,8 +122,9 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       gateway: { version, demoMode: settings.demoMode },
     }),
     logging: {
-      debug: (...args) => yogaLogger().debug({ args }, 'yoga'),
-      info: (...args) => yogaLogger().info({ args }, 'yoga'),
+      // yoga calls these whatever the level: check it before making a child logger.
+      debug: (...args) => yogaLog.isLevelEnabled('debug') && yogaLogger().debug({ args }, 'yoga'),
+      info: (...args) => yogaLog.isLevelEnabled('info') && yogaLogger().info({ args }, 'yoga'),
       warn: (...args) => yogaLogger().warn({ args }, 'yoga'),
       error: (...args) => yogaLogger().error({ err: args.find((arg) => arg instanceof Error) }, 'yoga error'),
     },

@@ -59,8 +59,8 @@ export type CircuitState = 'closed' | 'half_open' | 'open'
 /** Follows one upstream call from start to end; made by an observer for that call. */
 export interface UpstreamCallScope {
   /**
-   * Headers to add to the call, e.g. W3C `traceparent`. They never replace `authorization`,
-   * `accept` or `x-request-id`.
+   * Headers to add to the call, e.g. W3C `traceparent`. Any named `authorization`, `accept`,
+   * `x-request-id`, `host` or `cookie` (in any letter case) is dropped.
    */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** The call is sent again (attempt counts from 2); called by the retry path. */
@@ -230,7 +230,7 @@ export class RegionApiClient {
         method: 'GET',
         dispatcher: this.#dispatcher,
         headers: {
-          ...observed?.headers,
+          ...extraHeaders(observed?.headers),
           authorization: caller.authorization,
           accept: 'application/json',
           'x-request-id': caller.requestId,
@@ -335,6 +335,16 @@ function invalidResponse(target: CallTarget, why: string): GatewayError {
       status: 200,
       regionId: target.regionId,
     },
+  )
+}
+
+const RESERVED_HEADERS = new Set(['authorization', 'accept', 'x-request-id', 'host', 'cookie'])
+
+/** Observer-supplied headers, minus any that could change who calls or what is asked. */
+function extraHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  if (!headers) return {}
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )
 }
 

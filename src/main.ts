@@ -4,7 +4,6 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
 import { type RunningRegionService, startRegionService } from './demo/region-service.js'
 import { createLogger } from './logger.js'
-import { startTracing } from './observability/tracing.js'
 import { createGateway, GRAPHQL_ENDPOINT, gatewayVersion } from './server.js'
 
 async function main(): Promise<void> {
@@ -19,9 +18,14 @@ async function main(): Promise<void> {
     throw error
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty })
-  // Off unless OTEL_* variables ask for it: then no SDK is started at all.
+  // Off unless OTEL_* variables ask for it; then the SDK is not even loaded.
   const tracing =
-    config.tracing && startTracing({ config: config.tracing, serviceVersion: gatewayVersion(), logger })
+    config.tracing &&
+    (await import('./observability/tracing-sdk.js')).startTracing({
+      config: config.tracing,
+      serviceVersion: gatewayVersion(),
+      logger,
+    })
   if (config.tracing) {
     const { exporter, protocol, sampler } = config.tracing
     logger.info({ exporter, protocol, sampler }, 'OpenTelemetry tracing on')

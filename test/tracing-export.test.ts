@@ -2,10 +2,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, type TracingConfig } from '../src/config.js'
+import { DEMO_REGIONS, DEMO_TOKEN } from '../src/demo/fixtures.js'
 import type { RunningRegionService } from '../src/demo/region-service.js'
-import { startTracing } from '../src/observability/tracing.js'
+import { startTracing } from '../src/observability/tracing-sdk.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
 import { startFakeUpstream, startGateway } from './helpers/harness.js'
+import { parse, spawnGateway } from './helpers/process.js'
 
 const ALPHA = uuid(1)
 
@@ -87,6 +89,34 @@ describe('OTLP export', () => {
       }
     },
   )
+})
+
+describe('npm start with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
+  it('loads the SDK, traces requests and flushes the spans when it stops', async () => {
+    received.length = 0
+    const gateway = await spawnGateway({
+      REGION_API_URL: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    })
+    try {
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_TOKEN}` },
+        body: JSON.stringify({
+          query: `query FromMain { region(id: "${DEMO_REGIONS.ukWest}") { images { totalCount } } }`,
+        }),
+      })
+      expect(response.status).toBe(200)
+    } finally {
+      expect(await gateway.exit()).toBe(0)
+    }
+    const on = gateway.lines.map(parse).find((record) => record?.msg === 'OpenTelemetry tracing on')
+    expect(on).toMatchObject({ exporter: 'otlp', protocol: 'http/json' })
+    const sent = received.map((request) => request.body.toString('utf8')).join('\n')
+    expect(sent).toContain('query FromMain')
+    expect(sent).toContain('GET /api/v2/regions/{regionID}/images')
+  })
 })
 
 describe('OTEL_* configuration', () => {

@@ -27,6 +27,50 @@ const httpUrl = z
   }, 'must not contain credentials, a query or a fragment')
   .transform((value) => value.replace(/\/+$/, ''))
 
+/** `key=value,key=value` as the OTEL_*_HEADERS and OTEL_RESOURCE_ATTRIBUTES variables spell it. */
+const keyValueList = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const pairs: Record<string, string> = {}
+    for (const item of value.split(',')) {
+      if (item.trim() === '') continue
+      const at = item.indexOf('=')
+      const key = at > 0 ? item.slice(0, at).trim() : ''
+      if (key === '') {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of key=value' })
+        return z.NEVER
+      }
+      try {
+        pairs[decodeURIComponent(key)] = decodeURIComponent(item.slice(at + 1).trim())
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'has a badly percent-encoded key or value' })
+        return z.NEVER
+      }
+    }
+    return pairs
+  })
+
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
+const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const
+
+/** Settings whose values may be secret (credentials in URLs, exporter API keys): never echoed. */
+const SECRET_SETTINGS = new Set([
+  'REGION_API_URL',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_RESOURCE_ATTRIBUTES',
+])
+
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
   PORT: integer(0, 65_535).default(4000),
@@ -47,7 +91,34 @@ const environmentSchema = z.object({
     .trim()
     .pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }))
     .optional(),
+  DEMO_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  READINESS_UPSTREAM_CHECK: bool.default(false),
+  // Standard OpenTelemetry variables (https://opentelemetry.io/docs/specs/otel/configuration/).
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+    .optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList.optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  OTEL_RESOURCE_ATTRIBUTES: keyValueList.optional(),
+  OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .trim()
+    .transform(Number)
+    .pipe(z.number().min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1'))
+    .optional(),
 })
+
+/** Every environment variable the gateway reads (deployment files are checked against it). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape)
 
 export type Environment = z.infer<typeof environmentSchema>
 
@@ -70,6 +141,26 @@ export interface Config {
   readonly cacheMaxImages: number
   /** With a TTL: share cached answers between replicas through Redis instead of memory. */
   readonly redisUrl: string | undefined
+  /** Interface of the demo region service (embedded, or standalone via demo/main.ts). */
+  readonly demoHost: string
+  /** Whether readiness also requires the Region Service to answer (see upstream/readiness.ts). */
+  readonly readinessUpstreamCheck: boolean
+  /** OpenTelemetry tracing; undefined means off (no SDK started). */
+  readonly tracing: TracingConfig | undefined
+}
+
+export interface TracingConfig {
+  readonly exporter: 'otlp' | 'console'
+  /** Full URL spans are posted to (OTLP over HTTP). */
+  readonly endpoint: string
+  readonly protocol: (typeof OTLP_PROTOCOLS)[number]
+  /** Extra headers for the collector, e.g. an API key; never logged. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly serviceName: string
+  readonly resourceAttributes: Readonly<Record<string, string>>
+  readonly sampler: (typeof TRACE_SAMPLERS)[number]
+  /** Ratio for the traceidratio samplers. */
+  readonly samplerRatio: number
 }
 
 export class ConfigError extends Error {
@@ -92,7 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         const name = issue.path.join('.')
         const value = present[name]
         // Only echo values that cannot be secrets.
-        const shown = value === undefined || name.endsWith('_URL') ? '' : ` (got "${value}")`
+        const shown =
+          value === undefined || SECRET_SETTINGS.has(name) || name.endsWith('_URL') ? '' : ` (got "${value}")`
         return `${name}: ${issue.message}${shown}`
       }),
     )
@@ -114,5 +206,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlMs: e.CACHE_TTL_MS,
     cacheMaxImages: e.CACHE_MAX_IMAGES,
     redisUrl: e.REDIS_URL,
+    demoHost: e.DEMO_HOST,
+    readinessUpstreamCheck: e.READINESS_UPSTREAM_CHECK,
+    tracing: tracingConfig(e),
+  }
+}
+
+const DEFAULT_OTLP_BASE = 'http://localhost:4318'
+
+/**
+ * Tracing is on when an exporter is asked for: OTEL_TRACES_EXPORTER set to otlp or console, or
+ * an OTLP endpoint given. OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn it off.
+ */
+function tracingConfig(e: Environment): TracingConfig | undefined {
+  if (e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === 'none') return undefined
+  const endpointGiven =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined || e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined
+  if (e.OTEL_TRACES_EXPORTER === undefined && !endpointGiven) return undefined
+  return {
+    exporter: e.OTEL_TRACES_EXPORTER ?? 'otlp',
+    // The signal-specific endpoint is used as given; the generic one is a base URL.
+    endpoint:
+      e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      `${e.OTEL_EXPORTER_OTLP_ENDPOINT ?? DEFAULT_OTLP_BASE}/v1/traces`,
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    serviceName: e.OTEL_SERVICE_NAME ?? e.OTEL_RESOURCE_ATTRIBUTES?.['service.name'] ?? 'images-gateway',
+    resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES ?? {},
+    sampler: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
+    samplerRatio: e.OTEL_TRACES_SAMPLER_ARG ?? 1,
   }
 }

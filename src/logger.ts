@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino'
+import { traceLogFields } from './observability/log-correlation.js'
 
 export type { Logger }
 
@@ -31,6 +32,8 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: 'images-gateway' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Lines written while a span is active carry its trace and span id (nothing when tracing is off).
+    mixin: traceLogFields,
   }
   if (options.destination) return pino(base, options.destination)
   if (options.pretty) {

@@ -4,7 +4,7 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
 import { type RunningRegionService, startRegionService } from './demo/region-service.js'
 import { createLogger } from './logger.js'
-import { createGateway, GRAPHQL_ENDPOINT } from './server.js'
+import { createGateway, GRAPHQL_ENDPOINT, gatewayVersion } from './server.js'
 
 async function main(): Promise<void> {
   let config: Config
@@ -18,11 +18,23 @@ async function main(): Promise<void> {
     throw error
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty })
+  // Off unless OTEL_* variables ask for it; then the SDK is not even loaded.
+  const tracing =
+    config.tracing &&
+    (await import('./observability/tracing-sdk.js')).startTracing({
+      config: config.tracing,
+      serviceVersion: gatewayVersion(),
+      logger,
+    })
+  if (config.tracing) {
+    const { exporter, protocol, sampler } = config.tracing
+    logger.info({ exporter, protocol, sampler }, 'OpenTelemetry tracing on')
+  }
 
   let demo: RunningRegionService | undefined
   let regionApiUrl = config.regionApiUrl
   if (regionApiUrl === undefined) {
-    demo = await startRegionService({ data: demoData(), latencyMs: 15 }, '127.0.0.1', config.demoPort)
+    demo = await startRegionService({ data: demoData(), latencyMs: 15 }, config.demoHost, config.demoPort)
     regionApiUrl = demo.url
     logger.warn(
       { demoRegionService: demo.url },
@@ -43,6 +55,8 @@ async function main(): Promise<void> {
       cacheMaxImages: config.cacheMaxImages,
       redisUrl: config.redisUrl,
       graphiqlToken: demo ? DEMO_TOKEN : undefined,
+      tracing,
+      readinessUpstreamCheck: config.readinessUpstreamCheck,
     },
     logger,
   )
@@ -63,6 +77,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await gateway.close()
       await demo?.close()
+      await tracing?.shutdown()
       logger.info('stopped')
       process.exit(0)
     })

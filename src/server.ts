@@ -11,15 +11,23 @@ import {
 import { createContextFactory, type GatewayContext } from './context.js'
 import { isDeliberateError } from './errors.js'
 import type { Logger } from './logger.js'
+import { GatewayMetrics } from './observability/metrics.js'
+import { type GatewayTracing, tracingUpstreamObserver } from './observability/tracing.js'
+import { combineUpstreamObservers } from './observability/upstream-observers.js'
 import { loadPersistedDocuments, usePersistedDocuments } from './persisted-documents.js'
-import { useRequestLog } from './plugins/request-log.js'
+import { useMetrics } from './plugins/metrics.js'
+import { servedRequestLogger, useRequestLog } from './plugins/request-log.js'
+import { useTracing } from './plugins/tracing.js'
 import { resolvers } from './resolvers/index.js'
 import { RegionApiClient } from './upstream/client.js'
+import { type ReadinessCheck, upstreamReadinessCheck } from './upstream/readiness.js'
 
 const SCHEMA_DIR = new URL('../schema/', import.meta.url)
 const PACKAGE_JSON = new URL('../package.json', import.meta.url)
 
 export const GRAPHQL_ENDPOINT = '/graphql'
+export const HEALTH_ENDPOINT = '/healthz'
+export const METRICS_ENDPOINT = '/metrics'
 
 export interface GatewaySettings {
   readonly regionApiUrl: string
@@ -37,10 +45,21 @@ export interface GatewaySettings {
   readonly persistedDocumentsOnly?: boolean | undefined
   /** Bearer token prefilled in GraphiQL (demo mode only). */
   readonly graphiqlToken?: string | undefined
+  /** OpenTelemetry tracing, when configured (see observability/tracing.ts); off when absent. */
+  readonly tracing?: GatewayTracing | undefined
+  /** Whether readiness also requires the Region Service to answer (READINESS_UPSTREAM_CHECK). */
+  readonly readinessUpstreamCheck?: boolean | undefined
 }
 
 export interface Gateway {
   readonly yoga: YogaServerInstance<object, GatewayContext>
+  /** This gateway's Prometheus metrics (served at METRICS_ENDPOINT). */
+  readonly metrics: GatewayMetrics
+  /**
+   * The upstream part of readiness, for the /readyz handler; undefined unless
+   * `readinessUpstreamCheck` is set.
+   */
+  readonly checkUpstreamReadiness: ReadinessCheck | undefined
   close(): Promise<void>
 }
 
@@ -82,22 +101,31 @@ query ReadyImages {
 
 /** Builds the yoga instance: schema from schema/, per-request context, plugins. */
 export function createGateway(settings: GatewaySettings, logger: Logger): Gateway {
+  const version = gatewayVersion()
+  const metrics = new GatewayMetrics({ version })
+  const { tracing } = settings
   const regionApi = new RegionApiClient({
     baseUrl: settings.regionApiUrl,
     timeoutMs: settings.upstreamTimeoutMs,
     maxBodyBytes: settings.upstreamMaxBodyBytes,
     connections: settings.upstreamConnections,
     logger,
+    observer: combineUpstreamObservers([
+      metrics.upstreamObserver,
+      tracing && tracingUpstreamObserver(tracing, settings.regionApiUrl),
+    ]),
   })
   const regionImages = new RegionImagesSource({
     ttlMs: settings.cacheTtlMs ?? 0,
     store: createStore(settings, logger),
   })
   const yogaLog = logger.child({ component: 'yoga' })
+  // Inside a request, yoga's lines carry its request id like every other line of it.
+  const yogaLogger = () => servedRequestLogger()?.child({ component: 'yoga' }) ?? yogaLog
   const yoga = createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs: loadTypeDefs(), resolvers }),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
-    healthCheckEndpoint: '/healthz',
+    healthCheckEndpoint: HEALTH_ENDPOINT,
     landingPage: false,
     maskedErrors: {
       maskError: (error, message, isDev) =>
@@ -108,13 +136,14 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       regionImages,
       logger,
       limits: { maxRegionsPerQuery: settings.maxRegionsPerQuery },
-      gateway: { version: gatewayVersion(), demoMode: settings.demoMode },
+      gateway: { version, demoMode: settings.demoMode },
     }),
     logging: {
-      debug: (...args) => yogaLog.debug({ args }, 'yoga'),
-      info: (...args) => yogaLog.info({ args }, 'yoga'),
-      warn: (...args) => yogaLog.warn({ args }, 'yoga'),
-      error: (...args) => yogaLog.error({ err: args.find((arg) => arg instanceof Error) }, 'yoga error'),
+      // yoga calls these whatever the level: check it before making a child logger.
+      debug: (...args) => yogaLog.isLevelEnabled('debug') && yogaLogger().debug({ args }, 'yoga'),
+      info: (...args) => yogaLog.isLevelEnabled('info') && yogaLogger().info({ args }, 'yoga'),
+      warn: (...args) => yogaLogger().warn({ args }, 'yoga'),
+      error: (...args) => yogaLogger().error({ err: args.find((arg) => arg instanceof Error) }, 'yoga error'),
     },
     graphiql: {
       title: 'Images gateway',
@@ -135,10 +164,16 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       useGraphQlJit(),
       useRequestLog(logger),
       usePersistedDocuments(loadPersistedDocuments(), settings.persistedDocumentsOnly ?? false),
+      useMetrics(metrics, METRICS_ENDPOINT),
+      ...(tracing ? [useTracing(tracing, GRAPHQL_ENDPOINT, logger)] : []),
     ],
   })
   return {
     yoga,
+    metrics,
+    checkUpstreamReadiness: settings.readinessUpstreamCheck
+      ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(settings.upstreamTimeoutMs, 2000) })
+      : undefined,
     close: async () => {
       await regionApi.close()
       await regionImages.close()

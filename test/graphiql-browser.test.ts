@@ -55,13 +55,13 @@ it.runIf(runs)(
     const run = page.locator('.graphiql-execute-button')
     await run.waitFor({ timeout: 30_000 })
     await expect
-      .poll(() => page.locator('.graphiql-editor').first().innerText(), { timeout: 15_000 })
+      .poll(() => page.locator('.graphiql-editor').first().textContent(), { timeout: 15_000 })
       .toContain('ReadyImages')
     await run.click()
     await expect
-      .poll(() => page.locator('.result-window').innerText(), { timeout: 15_000 })
+      .poll(() => page.locator('.result-window').textContent(), { timeout: 15_000 })
       .toContain('"totalCount"')
-    const result = await page.locator('.result-window').innerText()
+    const result = await page.locator('.result-window').textContent()
     expect(result).toMatch(/"ok":\s+true/)
     expect(result).not.toContain('UNAUTHENTICATED')
     expect(graphqlRequests.some((request) => request.authorization === `Bearer ${DEMO_TOKEN}`)).toBe(true)

@@ -1,9 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { getOperationAST } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import { requestState } from '../context.js'
 import type { Logger } from '../logger.js'
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+const servedRequest = new AsyncLocalStorage<Logger>()
+
+/**
+ * The logger of the request being served in this async context (it carries the request id),
+ * for code that logs without a context at hand, such as yoga's own log calls; undefined
+ * outside a request.
+ */
+export function servedRequestLogger(): Logger | undefined {
+  return servedRequest.getStore()
+}
 
 /**
  * One log line per GraphQL request (operation, status, duration, upstream calls) and the
@@ -11,6 +22,9 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
  */
 export function useRequestLog(logger: Logger): Plugin {
   return {
+    instrumentation: {
+      request: ({ request }, wrapped) => servedRequest.run(requestState(request, logger).log, wrapped),
+    },
     onRequest({ request }) {
       requestState(request, logger)
     },

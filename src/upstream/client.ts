@@ -15,6 +15,8 @@ export interface RegionApiClientOptions {
   /** Keep-alive connections per upstream origin; sized for fan-out over many regions. */
   readonly connections: number
   readonly logger: Logger
+  /** Watches every call (metrics, tracing); sees no credentials. */
+  readonly observer?: UpstreamObserver | undefined
 }
 
 export interface ListImagesRequest {
@@ -35,6 +37,48 @@ export interface UpstreamCallRecord {
   readonly code?: string | undefined
 }
 
+/** What an observer learns when an upstream call starts. Never carries the caller's token. */
+export interface UpstreamCallStart {
+  readonly operation: UpstreamCallRecord['operation']
+  readonly regionId: string | undefined
+  readonly method: 'GET'
+  /** The path with its ids as placeholders, e.g. `/api/v2/regions/{regionID}/images`. */
+  readonly pathTemplate: string
+  readonly requestId: string
+}
+
+/** How one upstream call ended, as observers see it. */
+export interface UpstreamCallResult extends UpstreamCallRecord {
+  /** The Region Service's own trace id from its error body, when it gave one. */
+  readonly upstreamTraceId?: string | undefined
+}
+
+/** Circuit breaker states of a region (the breaker itself belongs to the reliability work). */
+export type CircuitState = 'closed' | 'half_open' | 'open'
+
+/** Follows one upstream call from start to end; made by an observer for that call. */
+export interface UpstreamCallScope {
+  /**
+   * Headers to add to the call, e.g. W3C `traceparent`. Any named `authorization`, `accept`,
+   * `x-request-id`, `host` or `cookie` (in any letter case) is dropped.
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** The call is sent again (attempt counts from 2); called by the retry path. */
+  retrying?(attempt: number, reason: string): void
+  finished(result: UpstreamCallResult): void
+}
+
+/**
+ * The instrumentation hook of the upstream client: metrics and tracing plug in here instead of
+ * into the client's internals. Called in the caller's async context, so tracing can parent
+ * spans on the active one.
+ */
+export interface UpstreamObserver {
+  callStarted(call: UpstreamCallStart): UpstreamCallScope
+  /** A region's circuit breaker changed state. */
+  circuitStateChanged?(regionId: string, state: CircuitState): void
+}
+
 export interface CallerIdentity {
   /** The caller's Authorization header, forwarded verbatim and to nobody but the Region Service. */
   readonly authorization: string
@@ -49,12 +93,21 @@ export interface CallerRegionApi {
   listRegions(organizationId: string): Promise<UpstreamRegion[]>
 }
 
+/** Result of `RegionApiClient.probe`. */
+export interface UpstreamProbe {
+  readonly reachable: boolean
+  readonly status?: number
+  readonly reason?: string
+}
+
+const PROBE_PATH = '/api/v1/organizations/00000000-0000-0000-0000-000000000000/regions'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ERROR_BODY_LIMIT = 64 * 1024
 
 interface CallTarget {
   readonly operation: UpstreamCallRecord['operation']
   readonly path: string
+  readonly pathTemplate: string
   readonly regionId?: string | undefined
   readonly subject: string
 }
@@ -97,6 +150,35 @@ export class RegionApiClient {
     await this.#dispatcher.close()
   }
 
+  /**
+   * Whether the Region Service answers at all, for readiness: one GET of the region list of an
+   * organization that cannot exist, without any caller's token. Any HTTP answer below 500 (401
+   * is the expected one) means reachable; 5xx (a proxy in front with nothing behind it), a
+   * timeout or a connection failure mean not. No retries, no observers, no logs.
+   */
+  async probe(timeoutMs: number): Promise<UpstreamProbe> {
+    try {
+      const response = await request(`${this.#origin}${this.#basePath}${PROBE_PATH}`, {
+        method: 'GET',
+        dispatcher: this.#dispatcher,
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+      await response.body.dump()
+      const status = response.statusCode
+      return status < 500
+        ? { reachable: true, status }
+        : { reachable: false, status, reason: `the Region Service answered HTTP ${status}` }
+    } catch (error) {
+      return {
+        reachable: false,
+        reason: isTimeout(error)
+          ? `the Region Service did not answer within ${timeoutMs} ms`
+          : 'the Region Service could not be reached',
+      }
+    }
+  }
+
   async #listImages(caller: CallerIdentity, req: ListImagesRequest): Promise<UpstreamImage[]> {
     assertUuid(req.regionId, 'region')
     const query = new URLSearchParams()
@@ -107,6 +189,7 @@ export class RegionApiClient {
     const target: CallTarget = {
       operation: 'listImages',
       path: `/api/v2/regions/${encodeURIComponent(req.regionId)}/images${search}`,
+      pathTemplate: '/api/v2/regions/{regionID}/images',
       regionId: req.regionId,
       subject: `region ${req.regionId}`,
     }
@@ -121,6 +204,7 @@ export class RegionApiClient {
     const target: CallTarget = {
       operation: 'listRegions',
       path: `/api/v1/organizations/${encodeURIComponent(organizationId)}/regions`,
+      pathTemplate: '/api/v1/organizations/{organizationID}/regions',
       subject: `the region list of organization ${organizationId}`,
     }
     const body = await this.#get(caller, target)
@@ -134,11 +218,19 @@ export class RegionApiClient {
     const started = performance.now()
     let status: number | undefined
     let failure: GatewayError | undefined
+    const observed = this.#options.observer?.callStarted({
+      operation: target.operation,
+      regionId: target.regionId,
+      method: 'GET',
+      pathTemplate: target.pathTemplate,
+      requestId: caller.requestId,
+    })
     try {
       const response = await request(`${this.#origin}${this.#basePath}${target.path}`, {
         method: 'GET',
         dispatcher: this.#dispatcher,
         headers: {
+          ...extraHeaders(observed?.headers),
           authorization: caller.authorization,
           accept: 'application/json',
           'x-request-id': caller.requestId,
@@ -161,6 +253,7 @@ export class RegionApiClient {
         code: failure?.code,
       }
       caller.onCall?.(record)
+      observed?.finished({ ...record, upstreamTraceId: failure?.traceId })
       const fields = { upstream: record, traceId: failure?.traceId }
       if (failure && failure.code !== 'NOT_FOUND') caller.log.warn(fields, 'upstream call failed')
       else caller.log.info(fields, 'upstream call')
@@ -242,6 +335,16 @@ function invalidResponse(target: CallTarget, why: string): GatewayError {
       status: 200,
       regionId: target.regionId,
     },
+  )
+}
+
+const RESERVED_HEADERS = new Set(['authorization', 'accept', 'x-request-id', 'host', 'cookie'])
+
+/** Observer-supplied headers, minus any that could change who calls or what is asked. */
+function extraHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  if (!headers) return {}
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
   )
 }
 

@@ -8,7 +8,7 @@ import {
   startRegionService,
 } from '../../src/demo/region-service.js'
 import { createLogger } from '../../src/logger.js'
-import { createGateway, type GatewaySettings } from '../../src/server.js'
+import { createGateway, type Gateway, type GatewaySettings } from '../../src/server.js'
 
 export const TOKEN = 'test-token-3c1f9a0e'
 
@@ -38,6 +38,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface RunningGateway {
   readonly url: string
   readonly logs: LogCapture
+  /** The gateway object itself (metrics, readiness check). */
+  readonly gateway: Gateway
   query<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -71,6 +73,7 @@ export async function startGateway(
   return {
     url,
     logs,
+    gateway,
     async query(query, variables, options = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
       if (options.authorization !== undefined) headers.authorization = options.authorization

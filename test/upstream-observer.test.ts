@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningRegionService } from '../src/demo/region-service.js'
+import { sendError } from '../src/demo/region-service.js'
+import { createLogger } from '../src/logger.js'
+import { combineUpstreamObservers } from '../src/observability/upstream-observers.js'
+import { RegionApiClient, type UpstreamCallResult, type UpstreamObserver } from '../src/upstream/client.js'
+import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
+import { LogCapture, startFakeUpstream, TOKEN } from './helpers/harness.js'
+
+const ALPHA = uuid(1)
+const BROKEN = uuid(2)
+
+let upstream: RunningRegionService
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream(
+    { regions: [makeRegion(ALPHA, 'alpha')], images: { [ALPHA]: [makeImage()] } },
+    {
+      intercept: (request, res) => {
+        if (!request.path.includes(BROKEN)) return false
+        sendError(res, 502, 'server_error', 'bad gateway', 'trace-502')
+        return true
+      },
+    },
+  )
+})
+
+afterAll(() => upstream.close())
+
+/** An observer that writes down everything it is told. */
+function recordingObserver(name: string, headers: Record<string, string>, seen: unknown[]): UpstreamObserver {
+  return {
+    callStarted(call) {
+      seen.push([name, 'start', call])
+      return {
+        headers,
+        retrying: (attempt, reason) => seen.push([name, 'retry', attempt, reason]),
+        finished: (result: UpstreamCallResult) => seen.push([name, 'end', result]),
+      }
+    },
+    circuitStateChanged: (regionId, state) => seen.push([name, 'circuit', regionId, state]),
+  }
+}
+
+describe('the upstream client’s observer hook', () => {
+  it('reports each call’s start and end, adds its headers but never the reserved ones, and never sees the token', async () => {
+    const seen: unknown[] = []
+    const client = new RegionApiClient({
+      baseUrl: upstream.url,
+      timeoutMs: 2000,
+      maxBodyBytes: 1024 * 1024,
+      connections: 4,
+      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
+      observer: combineUpstreamObservers([
+        recordingObserver('first', { traceparent: 'tp-value', Authorization: 'Bearer forged' }, seen),
+        recordingObserver('second', { 'X-Request-Id': 'forged', tracestate: 'ts-value' }, seen),
+      ]),
+    })
+    const caller = client.forCaller({
+      authorization: `Bearer ${TOKEN}`,
+      requestId: 'req-observer-1',
+      log: createLogger({ level: 'silent', destination: new LogCapture() }),
+    })
+    try {
+      await caller.listImages({ regionId: ALPHA, organizationIds: [ORG_A], scope: 'owned' })
+      await expect(caller.listImages({ regionId: BROKEN, organizationIds: [] })).rejects.toMatchObject({
+        code: 'UPSTREAM_ERROR',
+      })
+    } finally {
+      await client.close()
+    }
+
+    const [ok, failed] = upstream.requests
+    expect(ok?.headers).toMatchObject({
+      authorization: `Bearer ${TOKEN}`,
+      'x-request-id': 'req-observer-1',
+      traceparent: 'tp-value',
+      tracestate: 'ts-value',
+    })
+    expect(failed?.headers.authorization).toBe(`Bearer ${TOKEN}`)
+
+    const start = {
+      operation: 'listImages',
+      method: 'GET',
+      pathTemplate: '/api/v2/regions/{regionID}/images',
+    }
+    expect(seen).toEqual([
+      ['first', 'start', { ...start, regionId: ALPHA, requestId: 'req-observer-1' }],
+      ['second', 'start', { ...start, regionId: ALPHA, requestId: 'req-observer-1' }],
+      ['first', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, code: undefined })],
+      ['second', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, code: undefined })],
+      ['first', 'start', { ...start, regionId: BROKEN, requestId: 'req-observer-1' }],
+      ['second', 'start', { ...start, regionId: BROKEN, requestId: 'req-observer-1' }],
+      [
+        'first',
+        'end',
+        expect.objectContaining({
+          regionId: BROKEN,
+          status: 502,
+          code: 'UPSTREAM_ERROR',
+          upstreamTraceId: 'trace-502',
+        }),
+      ],
+      ['second', 'end', expect.objectContaining({ regionId: BROKEN, status: 502, code: 'UPSTREAM_ERROR' })],
+    ])
+    for (const entry of seen) {
+      const [, kind, result] = entry as [string, string, UpstreamCallResult]
+      if (kind === 'end') expect(result.durationMs).toBeGreaterThanOrEqual(0)
+    }
+    expect(JSON.stringify(seen)).not.toContain(TOKEN)
+  })
+
+  it('passes retries and circuit changes on to every observer', () => {
+    const seen: unknown[] = []
+    const combined = combineUpstreamObservers([
+      recordingObserver('first', {}, seen),
+      undefined,
+      recordingObserver('second', {}, seen),
+    ])
+    const scope = combined?.callStarted({
+      operation: 'listImages',
+      regionId: ALPHA,
+      method: 'GET',
+      pathTemplate: '/api/v2/regions/{regionID}/images',
+      requestId: 'r',
+    })
+    scope?.retrying?.(2, 'HTTP 503')
+    combined?.circuitStateChanged?.(ALPHA, 'open')
+    expect(seen.filter((entry) => (entry as string[])[1] !== 'start')).toEqual([
+      ['first', 'retry', 2, 'HTTP 503'],
+      ['second', 'retry', 2, 'HTTP 503'],
+      ['first', 'circuit', ALPHA, 'open'],
+      ['second', 'circuit', ALPHA, 'open'],
+    ])
+  })
+})

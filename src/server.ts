@@ -1,10 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql'
-import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga'
+import { createSchema, createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga'
+import type { ResilienceConfig, SecurityConfig } from './config.js'
 import { createContextFactory, type GatewayContext } from './context.js'
 import { isDeliberateError } from './errors.js'
 import type { Logger } from './logger.js'
+import { corsOptions, useBrowserCsrfPrevention, useVaryOnOrigin } from './plugins/browser-security.js'
+import { useQueryLimits } from './plugins/query-limits.js'
 import { useRequestLog } from './plugins/request-log.js'
+import { Readiness } from './readiness.js'
 import { resolvers } from './resolvers/index.js'
 import { RegionApiClient } from './upstream/client.js'
 
@@ -12,6 +16,7 @@ const SCHEMA_DIR = new URL('../schema/', import.meta.url)
 const PACKAGE_JSON = new URL('../package.json', import.meta.url)
 
 export const GRAPHQL_ENDPOINT = '/graphql'
+export const READINESS_ENDPOINT = '/readyz'
 
 export interface GatewaySettings {
   readonly regionApiUrl: string
@@ -20,12 +25,18 @@ export interface GatewaySettings {
   readonly upstreamMaxBodyBytes: number
   readonly upstreamConnections: number
   readonly maxRegionsPerQuery: number
+  /** Deadline, retries, concurrency caps and circuit breaker of upstream calls. */
+  readonly resilience: ResilienceConfig
+  /** Query limits, CORS, GraphiQL, introspection, field suggestions, body size. */
+  readonly security: SecurityConfig
   /** Bearer token prefilled in GraphiQL (demo mode only). */
   readonly graphiqlToken?: string | undefined
 }
 
 export interface Gateway {
   readonly yoga: YogaServerInstance<object, GatewayContext>
+  /** GET /readyz answers 200 while ready, 503 once shutdown has begun. */
+  readonly readiness: Readiness
   close(): Promise<void>
 }
 
@@ -72,14 +83,19 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     timeoutMs: settings.upstreamTimeoutMs,
     maxBodyBytes: settings.upstreamMaxBodyBytes,
     connections: settings.upstreamConnections,
+    resilience: settings.resilience,
     logger,
   })
+  const readiness = new Readiness()
+  const { security } = settings
   const yogaLog = logger.child({ component: 'yoga' })
   const yoga = createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs: loadTypeDefs(), resolvers }),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    maxRequestBodySize: security.maxRequestBodyBytes,
+    cors: corsOptions(security.corsOrigins),
     maskedErrors: {
       maskError: (error, message, isDev) =>
         isDeliberateError(error) ? (error as Error) : maskError(error, message, isDev),
@@ -96,7 +112,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       warn: (...args) => yogaLog.warn({ args }, 'yoga'),
       error: (...args) => yogaLog.error({ err: args.find((arg) => arg instanceof Error) }, 'yoga error'),
     },
-    graphiql: {
+    graphiql: security.graphiql && {
       title: 'Images gateway',
       defaultQuery: EXAMPLE_QUERY,
       headers: JSON.stringify(
@@ -107,10 +123,17 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       shouldPersistHeaders: false,
     },
     renderGraphiQL,
-    plugins: [useRequestLog(logger)],
+    plugins: [
+      useRequestLog(logger),
+      useReadinessCheck({ endpoint: READINESS_ENDPOINT, check: () => readiness.ready }),
+      useBrowserCsrfPrevention(),
+      ...(security.corsOrigins === '*' || security.corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
+      ...useQueryLimits(security, settings.maxRegionsPerQuery),
+    ],
   })
   return {
     yoga,
+    readiness,
     close: () => regionApi.close(),
   }
 }

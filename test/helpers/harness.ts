@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import { loadConfig, type ResilienceConfig, type SecurityConfig } from '../../src/config.js'
 import {
   type RegionServiceData,
   type RegionServiceOptions,
@@ -11,6 +12,20 @@ import { createLogger } from '../../src/logger.js'
 import { createGateway, type GatewaySettings } from '../../src/server.js'
 
 export const TOKEN = 'test-token-3c1f9a0e'
+
+const testDefaults = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
+
+/**
+ * The configured defaults, except that a region's circuit never opens: functional tests hit
+ * failing regions many times on purpose. Resilience tests set their own thresholds.
+ */
+export const TEST_RESILIENCE: ResilienceConfig = {
+  ...testDefaults.resilience,
+  breakerFailureThreshold: 1000,
+}
+
+/** What a production deployment gets by default (NODE_ENV=test is not development). */
+export const TEST_SECURITY: SecurityConfig = testDefaults.security
 
 /** Log lines captured from the gateway's pino logger, as raw JSON text and parsed. */
 export class LogCapture extends Writable {
@@ -61,6 +76,8 @@ export async function startGateway(
       upstreamMaxBodyBytes: 16 * 1024 * 1024,
       upstreamConnections: 32,
       maxRegionsPerQuery: 50,
+      resilience: TEST_RESILIENCE,
+      security: TEST_SECURITY,
       ...overrides,
     },
     logger,

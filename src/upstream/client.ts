@@ -84,6 +84,8 @@ type AttemptOutcome =
   | {
       readonly ok: false
       readonly error: GatewayError
+      /** What the transport reported: error name and code only (messages may carry URLs). */
+      readonly cause?: string | undefined
       readonly status: number | undefined
       readonly durationMs: number
       /** Connection errors and 502/503/504 may be retried. */
@@ -250,6 +252,14 @@ export class RegionApiClient {
   ): Promise<AttemptOutcome> {
     const started = performance.now()
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10
+    const unsent = (): AttemptOutcome => ({
+      ok: false,
+      error: deadlineExceeded(target, this.#options.resilience.operationDeadlineMs),
+      status: undefined,
+      durationMs: elapsed(),
+      retryable: false,
+      health: 'unsent',
+    })
     let releaseOperationSlot: (() => void) | undefined
     let releaseSlot: (() => void) | undefined
     try {
@@ -258,16 +268,16 @@ export class RegionApiClient {
     } catch (error) {
       releaseOperationSlot?.()
       if (!(error instanceof QueueTimeoutError)) throw error
-      return {
-        ok: false,
-        error: deadlineExceeded(target, this.#options.resilience.operationDeadlineMs),
-        status: undefined,
-        durationMs: elapsed(),
-        retryable: false,
-        health: 'unsent',
-      }
+      return unsent()
     }
-    const budgetMs = Math.min(this.#options.timeoutMs, Math.max(1, caller.deadlineAt - performance.now()))
+    const remainingMs = caller.deadlineAt - performance.now()
+    if (remainingMs < 1) {
+      // The slot came free just as the deadline ran out: do not send a call that cannot finish.
+      releaseSlot()
+      releaseOperationSlot()
+      return unsent()
+    }
+    const budgetMs = Math.min(this.#options.timeoutMs, Math.floor(remainingMs))
     const cutByDeadline = budgetMs < this.#options.timeoutMs
     let status: number | undefined
     try {
@@ -305,6 +315,7 @@ export class RegionApiClient {
       const timedOut = isTimeout(error)
       return {
         ok: false,
+        cause: describeCause(error),
         error: timedOut
           ? cutByDeadline
             ? deadlineExceeded(target, this.#options.resilience.operationDeadlineMs)
@@ -348,7 +359,8 @@ export class RegionApiClient {
       attempt,
     }
     if (outcome.ok || outcome.health !== 'unsent') caller.onCall?.(record)
-    const fields = { upstream: record, traceId: failure?.traceId, retryInMs }
+    const cause = outcome.ok ? undefined : outcome.cause
+    const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
     if (failure && failure.code !== 'NOT_FOUND') caller.log.warn(fields, 'upstream call failed')
     else caller.log.info(fields, 'upstream call')
   }
@@ -452,6 +464,15 @@ function withoutCredentials(text: string, authorization: string): string {
 function assertUuid(value: string, what: string): void {
   // Resolvers validate first; this guards the URL path against anything that slipped through.
   if (!UUID.test(value)) throw new GatewayError('BAD_USER_INPUT', `The ${what} id must be a UUID.`)
+}
+
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error
+  const code = (error as { code?: unknown }).code
+  const inner = error.cause instanceof Error ? describeCause(error.cause) : undefined
+  return [error.name, typeof code === 'string' ? code : undefined, inner && `caused by ${inner}`]
+    .filter(Boolean)
+    .join(' ')
 }
 
 function isTimeout(error: unknown): boolean {

@@ -145,6 +145,9 @@ export function useOperationCost(options: OperationCostOptions & { readonly maxC
       )
       error.extensions.cost = cost
       error.extensions.maxCost = options.maxCost
+      // A request error like a validation error: 400 for application/graphql-response+json,
+      // 200 for legacy application/json clients (yoga strips `http` from the answer).
+      error.extensions.http = { status: 400, spec: true }
       setResultAndStopExecution({ errors: [error] })
     },
   }

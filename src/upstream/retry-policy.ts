@@ -38,6 +38,8 @@ export function parseRetryAfter(
   const text = (Array.isArray(value) ? value[0] : value)?.trim()
   if (!text) return undefined
   if (/^\d+$/.test(text)) return Number(text) * 1000
+  // HTTP dates are always in GMT ("Wed, 21 Oct 2015 07:28:00 GMT"); anything else is not one.
+  if (!/ GMT$/.test(text)) return undefined
   const date = Date.parse(text)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - now)

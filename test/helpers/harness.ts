@@ -9,6 +9,7 @@ import {
   startRegionService,
 } from '../../src/demo/region-service.js'
 import { createLogger } from '../../src/logger.js'
+import type { Readiness } from '../../src/readiness.js'
 import { createGateway, type GatewaySettings } from '../../src/server.js'
 
 export const TOKEN = 'test-token-3c1f9a0e'
@@ -53,6 +54,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface RunningGateway {
   readonly url: string
   readonly logs: LogCapture
+  readonly readiness: Readiness
   query<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -88,6 +90,7 @@ export async function startGateway(
   return {
     url,
     logs,
+    readiness: gateway.readiness,
     async query(query, variables, options = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
       if (options.authorization !== undefined) headers.authorization = options.authorization

@@ -110,7 +110,7 @@ export class GracefulShutdown {
  * at once with 1.
  */
 export function exitOnSignals(
-  shutdown: GracefulShutdown,
+  shutdown: Pick<GracefulShutdown, 'shutdown'>,
   log: Logger,
   target: Pick<NodeJS.Process, 'on' | 'exit'> = process,
 ): void {

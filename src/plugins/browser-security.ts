@@ -52,14 +52,8 @@ export function useVaryOnOrigin(): Plugin {
   return {
     onResponse({ response }) {
       const vary = response.headers.get('vary')
-      if (
-        !vary
-          ?.toLowerCase()
-          .split(/\s*,\s*/)
-          .includes('origin')
-      ) {
-        response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin')
-      }
+      const varied = (vary ?? '').toLowerCase().split(/\s*,\s*/)
+      if (!varied.includes('origin')) response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin')
     },
   }
 }

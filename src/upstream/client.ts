@@ -244,7 +244,7 @@ export class RegionApiClient {
     return delay
   }
 
-  /** One HTTP attempt within the operation's budget; never throws. */
+  /** One HTTP attempt within the operation's budget; every failure is an outcome, not a throw. */
   async #attempt(
     caller: OperationCaller,
     target: CallTarget,

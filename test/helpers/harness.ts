@@ -25,7 +25,7 @@ export const TEST_RESILIENCE: ResilienceConfig = {
   breakerFailureThreshold: 1000,
 }
 
-/** What a production deployment gets by default (NODE_ENV=test is not development). */
+/** The defaults for NODE_ENV=test: suggestions off, GraphiQL and introspection on, no CORS. */
 export const TEST_SECURITY: SecurityConfig = testDefaults.security
 
 /** Log lines captured from the gateway's pino logger, as raw JSON text and parsed. */

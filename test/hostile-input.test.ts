@@ -160,15 +160,27 @@ describe('bad input gets a validation error and no upstream call', () => {
     expect(upstream.requests).toHaveLength(0)
   })
 
-  it('hides field suggestions outside development', async () => {
-    const { body } = await standard.query('{ gateway { versio } }')
-    expect(body.errors?.[0]?.message).not.toMatch(/Did you mean/)
+  it('hides suggestions outside development: fields, arguments, enum values in literals and variables', async () => {
+    const leaky: [string, Record<string, unknown>][] = [
+      ['{ gateway { versio } }', {}],
+      [`{ images(regionIds: ["${REGION}"], firts: 1) { totalCount } }`, {}],
+      [`{ images(regionIds: ["${REGION}"], status: [REDY]) { totalCount } }`, {}],
+      [
+        `query($s: [ImageState!]) { images(regionIds: ["${REGION}"], status: $s) { totalCount } }`,
+        { s: ['REDY'] },
+      ],
+    ]
     const developer = await startGateway(upstream.url, {
       security: { ...TEST_SECURITY, fieldSuggestions: true },
     })
     try {
-      const suggested = await developer.query('{ gateway { versio } }')
-      expect(suggested.body.errors?.[0]?.message).toMatch(/Did you mean "version"/)
+      for (const [query, variables] of leaky) {
+        const hidden = await standard.query(query, variables)
+        expect(hidden.body.errors?.length).toBeGreaterThan(0)
+        for (const error of hidden.body.errors ?? []) expect(error.message).not.toMatch(/Did you mean/)
+        const shown = await developer.query(query, variables)
+        expect(shown.body.errors?.map((error) => error.message).join(' ')).toMatch(/Did you mean/)
+      }
     } finally {
       await developer.close()
     }

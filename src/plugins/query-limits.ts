@@ -1,4 +1,3 @@
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions'
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth'
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives'
@@ -8,6 +7,7 @@ import type { Plugin } from 'graphql-yoga'
 import type { SecurityConfig } from '../config.js'
 import { type QueryLimit, queryLimitExceeded } from '../errors.js'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../images/paging.js'
+import { useHiddenSuggestions } from './hidden-suggestions.js'
 import { useOperationCost } from './operation-cost.js'
 
 /**
@@ -59,7 +59,7 @@ export function useQueryLimits(security: SecurityConfig, maxRegionsPerQuery: num
       maxRegions: maxRegionsPerQuery,
     }),
   ]
-  if (!security.fieldSuggestions) plugins.push(blockFieldSuggestionsPlugin())
+  if (!security.fieldSuggestions) plugins.push(useHiddenSuggestions())
   if (!security.introspection) plugins.push(useDisableIntrospection())
   return plugins
 }

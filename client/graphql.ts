@@ -180,7 +180,7 @@ export type ImagePickerQueryVariables = Exact<{
 }>;
 
 
-export type ImagePickerQuery = { region: { id: string, images: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, facets: { osVersions: Array<{ group: string, value: string, count: number }> }, nodes: Array<{ id: string, name: string, description: string | null, sizeGiB: number, virtualization: Virtualization, source: ImageSource | null, os: { distro: string, variant: string | null, version: string, codename: string | null }, gpu: { vendor: GpuVendor, driver: string, models: Array<string> } | null }> } } };
+export type ImagePickerQuery = { region: { id: string, images: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, facets: { osVersions: Array<{ group: string, value: string, count: number }> }, nodes: Array<{ id: string, name: string, description: string | null, sizeGiB: number, virtualization: Virtualization, source: ImageSource | null, os: { distro: string, variant: string | null, version: string, codename: string | null }, gpu: { vendor: GpuVendor, driver: string, models: Array<string> } | null }> } | null } };
 
 export type KubernetesVersionPickerQueryVariables = Exact<{
   regionId: string | number;
@@ -188,7 +188,7 @@ export type KubernetesVersionPickerQueryVariables = Exact<{
 }>;
 
 
-export type KubernetesVersionPickerQuery = { region: { id: string, images: { totalCount: number, facets: { softwareVersions: Array<{ group: string, value: string, count: number }> }, nodes: Array<{ id: string, name: string, architecture: Architecture, kubernetes: string | null, gpu: { vendor: GpuVendor, models: Array<string> } | null }> } } };
+export type KubernetesVersionPickerQuery = { region: { id: string, images: { totalCount: number, facets: { softwareVersions: Array<{ group: string, value: string, count: number }> }, nodes: Array<{ id: string, name: string, architecture: Architecture, kubernetes: string | null, gpu: { vendor: GpuVendor, models: Array<string> } | null }> } | null } };
 
 export type OrganizationImagesQueryVariables = Exact<{
   organizationId: string | number;

@@ -70,6 +70,30 @@ const SECRET_SETTINGS = new Set([
   'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
   'OTEL_RESOURCE_ATTRIBUTES',
 ])
+/** `*` or a comma-separated list of origins (`scheme://host[:port]`, nothing after). */
+const corsOrigins = z
+  .string()
+  .trim()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (origins) => origins.every((origin) => origin === '*' || isOrigin(origin)),
+    'must be * or a comma-separated list of origins such as https://console.example.com',
+  )
+  .transform((origins): CorsOrigins => (origins.includes('*') ? '*' : origins))
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return /^https?:$/.test(url.protocol) && url.origin === value
+  } catch {
+    return false
+  }
+}
 
 const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
@@ -115,12 +139,79 @@ const environmentSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1'))
     .optional(),
+  // Upstream resilience
+  OPERATION_DEADLINE_MS: integer(1, 600_000).default(10_000),
+  UPSTREAM_RETRIES: integer(0, 10).default(2),
+  UPSTREAM_RETRY_BASE_MS: integer(1, 60_000).default(100),
+  UPSTREAM_RETRY_MAX_DELAY_MS: integer(1, 60_000).default(1000),
+  UPSTREAM_MAX_CONCURRENCY: integer(1, 10_000).default(256),
+  UPSTREAM_MAX_CONCURRENCY_PER_OPERATION: integer(1, 1000).default(50),
+  UPSTREAM_BREAKER_THRESHOLD: integer(1, 1000).default(5),
+  UPSTREAM_BREAKER_COOLDOWN_MS: integer(1, 3_600_000).default(10_000),
+  // Hostile input and browsers
+  MAX_QUERY_DEPTH: integer(1, 100).default(10),
+  MAX_QUERY_ALIASES: integer(0, 1000).default(20),
+  MAX_QUERY_TOKENS: integer(10, 100_000).default(2000),
+  MAX_QUERY_DIRECTIVES: integer(0, 1000).default(20),
+  MAX_QUERY_COST: integer(1, 10_000_000).default(30_000),
+  MAX_REQUEST_BODY_BYTES: integer(256, 64 * 1024 * 1024).default(100 * 1024),
+  CORS_ORIGINS: corsOrigins.optional(),
+  GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  // Shutdown
+  SHUTDOWN_GRACE_MS: integer(0, 600_000).default(25_000),
+  SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
 })
 
 /** Every environment variable the gateway reads (deployment files are checked against it). */
 export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape)
 
 export type Environment = z.infer<typeof environmentSchema>
+
+/** Origins browsers may call the gateway from: `*` for any, an empty list for none. */
+export type CorsOrigins = '*' | readonly string[]
+
+/** How upstream calls are bounded: deadline, retries, concurrency, circuit breaker. */
+export interface ResilienceConfig {
+  /** Budget of all upstream work of one GraphQL operation, queueing and retries included. */
+  readonly operationDeadlineMs: number
+  /** Extra attempts for GETs failing with a connection error or 502/503/504. */
+  readonly retries: number
+  readonly retryBaseDelayMs: number
+  /** Longest wait before a retry; a longer Retry-After means no retry. */
+  readonly retryMaxDelayMs: number
+  /** Upstream calls in flight at once, over all operations. */
+  readonly maxConcurrency: number
+  /** Upstream calls in flight at once for one operation. */
+  readonly maxConcurrencyPerOperation: number
+  /** Consecutive failures (timeouts, connection errors, 5xx) that open a region's circuit. */
+  readonly breakerFailureThreshold: number
+  /** How long an open circuit fails fast before one probe call is let through. */
+  readonly breakerCooldownMs: number
+}
+
+/** What the gateway accepts from clients and browsers. */
+export interface SecurityConfig {
+  readonly maxDepth: number
+  readonly maxAliases: number
+  readonly maxTokens: number
+  readonly maxDirectives: number
+  /** Most images an operation may return: regions x page size (+1 per region read), summed. */
+  readonly maxCost: number
+  readonly maxRequestBodyBytes: number
+  readonly corsOrigins: CorsOrigins
+  readonly graphiql: boolean
+  readonly introspection: boolean
+  /** "Did you mean ...?" in validation errors; development only. */
+  readonly fieldSuggestions: boolean
+}
+
+export interface ShutdownConfig {
+  /** How long in-flight requests may take to finish after a shutdown signal. */
+  readonly graceMs: number
+  /** How long /readyz answers 503 before the listener closes (SIGTERM only). */
+  readonly delayMs: number
+}
 
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test'
@@ -147,6 +238,9 @@ export interface Config {
   readonly readinessUpstreamCheck: boolean
   /** OpenTelemetry tracing; undefined means off (no SDK started). */
   readonly tracing: TracingConfig | undefined
+  readonly resilience: ResilienceConfig
+  readonly security: SecurityConfig
+  readonly shutdown: ShutdownConfig
 }
 
 export interface TracingConfig {
@@ -176,7 +270,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   )
-  const parsed = environmentSchema.safeParse(present)
+  const parsed = environmentSchema
+    .superRefine((e, context) => {
+      if (e.OPERATION_DEADLINE_MS < e.UPSTREAM_TIMEOUT_MS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['OPERATION_DEADLINE_MS'],
+          message: `must be at least UPSTREAM_TIMEOUT_MS (${e.UPSTREAM_TIMEOUT_MS})`,
+        })
+      }
+    })
+    .safeParse(present)
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
@@ -190,8 +294,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     )
   }
   const e = parsed.data
+  const nodeEnv = e.NODE_ENV ?? 'development'
+  const demoMode = e.REGION_API_URL === undefined
+  // Tools for people exploring the API are on in demo mode and outside production.
+  const exploring = demoMode || nodeEnv !== 'production'
   return {
-    nodeEnv: e.NODE_ENV ?? 'development',
+    nodeEnv,
     port: e.PORT,
     host: e.HOST,
     regionApiUrl: e.REGION_API_URL,
@@ -209,6 +317,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoHost: e.DEMO_HOST,
     readinessUpstreamCheck: e.READINESS_UPSTREAM_CHECK,
     tracing: tracingConfig(e),
+    resilience: {
+      operationDeadlineMs: e.OPERATION_DEADLINE_MS,
+      retries: e.UPSTREAM_RETRIES,
+      retryBaseDelayMs: e.UPSTREAM_RETRY_BASE_MS,
+      retryMaxDelayMs: e.UPSTREAM_RETRY_MAX_DELAY_MS,
+      maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
+      maxConcurrencyPerOperation: e.UPSTREAM_MAX_CONCURRENCY_PER_OPERATION,
+      breakerFailureThreshold: e.UPSTREAM_BREAKER_THRESHOLD,
+      breakerCooldownMs: e.UPSTREAM_BREAKER_COOLDOWN_MS,
+    },
+    security: {
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_QUERY_ALIASES,
+      maxTokens: e.MAX_QUERY_TOKENS,
+      maxDirectives: e.MAX_QUERY_DIRECTIVES,
+      maxCost: e.MAX_QUERY_COST,
+      maxRequestBodyBytes: e.MAX_REQUEST_BODY_BYTES,
+      corsOrigins: e.CORS_ORIGINS ?? (demoMode ? '*' : []),
+      graphiql: e.GRAPHIQL ?? exploring,
+      introspection: e.INTROSPECTION ?? exploring,
+      fieldSuggestions: nodeEnv === 'development',
+    },
+    shutdown: { graceMs: e.SHUTDOWN_GRACE_MS, delayMs: e.SHUTDOWN_DELAY_MS },
   }
 }
 

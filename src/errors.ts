@@ -87,3 +87,13 @@ export function isDeliberateError(error: unknown): boolean {
   }
   return false
 }
+
+/** Which query limit an operation broke, as `extensions.limit` says. */
+export type QueryLimit = 'depth' | 'aliases' | 'directives' | 'cost'
+
+/** An operation over one of the gateway's query limits: rejected before any upstream call. */
+export function queryLimitExceeded(limit: QueryLimit, message: string): GatewayError {
+  const error = new GatewayError('BAD_USER_INPUT', message)
+  error.extensions.limit = limit
+  return error
+}

@@ -5,6 +5,7 @@ import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
 import { type RunningRegionService, startRegionService } from './demo/region-service.js'
 import { createLogger } from './logger.js'
 import { createGateway, GRAPHQL_ENDPOINT, gatewayVersion } from './server.js'
+import { exitOnSignals, GracefulShutdown } from './shutdown.js'
 
 async function main(): Promise<void> {
   let config: Config
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
       cacheTtlMs: config.cacheTtlMs,
       cacheMaxImages: config.cacheMaxImages,
       redisUrl: config.redisUrl,
+      resilience: config.resilience,
+      security: config.security,
       graphiqlToken: demo ? DEMO_TOKEN : undefined,
       tracing,
       readinessUpstreamCheck: config.readinessUpstreamCheck,
@@ -62,29 +65,26 @@ async function main(): Promise<void> {
   )
   const server = createServer(gateway.yoga)
   server.keepAliveTimeout = 61_000
+  const shutdown = new GracefulShutdown({
+    server,
+    readiness: gateway.readiness,
+    graceMs: config.shutdown.graceMs,
+    delayMs: config.shutdown.delayMs,
+    log: logger,
+    cleanup: async () => {
+      await gateway.close()
+      await demo?.close()
+      // After the gateway's last requests, so their spans are flushed.
+      await tracing?.shutdown()
+    },
+  })
+  exitOnSignals(shutdown, logger)
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
   const { port } = server.address() as AddressInfo
   logger.info(
     { port, upstream: demo ? 'demo' : new URL(regionApiUrl).origin },
     `gateway listening on http://localhost:${port}${GRAPHQL_ENDPOINT}`,
   )
-
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    logger.info({ signal }, 'shutting down')
-    server.close(async () => {
-      await gateway.close()
-      await demo?.close()
-      await tracing?.shutdown()
-      logger.info('stopped')
-      process.exit(0)
-    })
-    server.closeIdleConnections()
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
 }
 
 main().catch((error: unknown) => {

@@ -45,11 +45,17 @@ export function usePersistedDocuments(documents: ReadonlyMap<string, string>, on
           'PERSISTED_QUERY_ONLY',
           'This gateway only runs persisted documents; send a documentId.',
         ),
-      keyNotFound: () =>
-        new GatewayError(
-          'PERSISTED_QUERY_ONLY',
-          'This gateway only runs persisted documents; send a documentId.',
-        ),
+      // Neither a query nor a document id: a bad request (HTTP 400), as without this plugin.
+      keyNotFound: () => {
+        const error = only
+          ? new GatewayError(
+              'PERSISTED_QUERY_ONLY',
+              'This gateway only runs persisted documents; send a documentId.',
+            )
+          : new GatewayError('BAD_USER_INPUT', 'Send a GraphQL "query" string or a "documentId".')
+        error.extensions.http = { status: 400 }
+        return error
+      },
     },
   })
 }

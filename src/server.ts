@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { useGraphQlJit } from '@envelop/graphql-jit'
-import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga'
+import { createSchema, createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga'
 import { Redis } from 'ioredis'
 import {
   MemoryRegionImagesStore,
@@ -8,6 +8,7 @@ import {
   RegionImagesSource,
   type RegionImagesStore,
 } from './cache/region-images-source.js'
+import type { ResilienceConfig, SecurityConfig } from './config.js'
 import { createContextFactory, type GatewayContext } from './context.js'
 import { isDeliberateError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -15,9 +16,12 @@ import { GatewayMetrics } from './observability/metrics.js'
 import { type GatewayTracing, tracingUpstreamObserver } from './observability/tracing.js'
 import { combineUpstreamObservers } from './observability/upstream-observers.js'
 import { loadPersistedDocuments, usePersistedDocuments } from './persisted-documents.js'
+import { corsOptions, useBrowserCsrfPrevention, useVaryOnOrigin } from './plugins/browser-security.js'
 import { useMetrics } from './plugins/metrics.js'
+import { useQueryLimits } from './plugins/query-limits.js'
 import { servedRequestLogger, useRequestLog } from './plugins/request-log.js'
 import { useTracing } from './plugins/tracing.js'
+import { Readiness } from './readiness.js'
 import { resolvers } from './resolvers/index.js'
 import { RegionApiClient } from './upstream/client.js'
 import { type ReadinessCheck, upstreamReadinessCheck } from './upstream/readiness.js'
@@ -28,6 +32,7 @@ const PACKAGE_JSON = new URL('../package.json', import.meta.url)
 export const GRAPHQL_ENDPOINT = '/graphql'
 export const HEALTH_ENDPOINT = '/healthz'
 export const METRICS_ENDPOINT = '/metrics'
+export const READINESS_ENDPOINT = '/readyz'
 
 export interface GatewaySettings {
   readonly regionApiUrl: string
@@ -36,6 +41,10 @@ export interface GatewaySettings {
   readonly upstreamMaxBodyBytes: number
   readonly upstreamConnections: number
   readonly maxRegionsPerQuery: number
+  /** Deadline, retries, concurrency caps and circuit breaker of upstream calls. */
+  readonly resilience: ResilienceConfig
+  /** Query limits, CORS, GraphiQL, introspection, field suggestions, body size. */
+  readonly security: SecurityConfig
   /** Reuse image lists of the same caller for this long; 0 = off. */
   readonly cacheTtlMs?: number | undefined
   readonly cacheMaxImages?: number | undefined
@@ -53,6 +62,8 @@ export interface GatewaySettings {
 
 export interface Gateway {
   readonly yoga: YogaServerInstance<object, GatewayContext>
+  /** GET /readyz answers 200 while ready, 503 once shutdown has begun. */
+  readonly readiness: Readiness
   /** This gateway's Prometheus metrics (served at METRICS_ENDPOINT). */
   readonly metrics: GatewayMetrics
   /**
@@ -109,6 +120,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     timeoutMs: settings.upstreamTimeoutMs,
     maxBodyBytes: settings.upstreamMaxBodyBytes,
     connections: settings.upstreamConnections,
+    resilience: settings.resilience,
     logger,
     observer: combineUpstreamObservers([
       metrics.upstreamObserver,
@@ -119,6 +131,11 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     ttlMs: settings.cacheTtlMs ?? 0,
     store: createStore(settings, logger),
   })
+  const readiness = new Readiness()
+  const checkUpstreamReadiness = settings.readinessUpstreamCheck
+    ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(settings.upstreamTimeoutMs, 2000) })
+    : undefined
+  const { security } = settings
   const yogaLog = logger.child({ component: 'yoga' })
   // Inside a request, yoga's lines carry its request id like every other line of it.
   const yogaLogger = () => servedRequestLogger()?.child({ component: 'yoga' }) ?? yogaLog
@@ -127,6 +144,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     landingPage: false,
+    maxRequestBodySize: security.maxRequestBodyBytes,
+    cors: corsOptions(security.corsOrigins),
     maskedErrors: {
       maskError: (error, message, isDev) =>
         isDeliberateError(error) ? (error as Error) : maskError(error, message, isDev),
@@ -145,7 +164,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       warn: (...args) => yogaLogger().warn({ args }, 'yoga'),
       error: (...args) => yogaLogger().error({ err: args.find((arg) => arg instanceof Error) }, 'yoga error'),
     },
-    graphiql: {
+    graphiql: security.graphiql && {
       title: 'Images gateway',
       defaultQuery: EXAMPLE_QUERY,
       headers: JSON.stringify(
@@ -163,17 +182,24 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       // large image lists is most of the gateway's CPU time.
       useGraphQlJit(),
       useRequestLog(logger),
+      useReadinessCheck({
+        endpoint: READINESS_ENDPOINT,
+        // Unready first when shutting down; then, if configured, when the Region Service is unreachable.
+        check: async () => readiness.ready && ((await checkUpstreamReadiness?.())?.ready ?? true),
+      }),
+      useBrowserCsrfPrevention(),
+      ...(security.corsOrigins === '*' || security.corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       usePersistedDocuments(loadPersistedDocuments(), settings.persistedDocumentsOnly ?? false),
+      ...useQueryLimits(security, settings.maxRegionsPerQuery),
       useMetrics(metrics, METRICS_ENDPOINT),
       ...(tracing ? [useTracing(tracing, GRAPHQL_ENDPOINT, logger)] : []),
     ],
   })
   return {
     yoga,
+    readiness,
     metrics,
-    checkUpstreamReadiness: settings.readinessUpstreamCheck
-      ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(settings.upstreamTimeoutMs, 2000) })
-      : undefined,
+    checkUpstreamReadiness,
     close: async () => {
       await regionApi.close()
       await regionImages.close()

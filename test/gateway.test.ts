@@ -261,7 +261,7 @@ describe('errors', () => {
     const { body } = await gateway.query(`query($id: ID!) { region(id: $id) { id images { totalCount } } }`, {
       id: regionId,
     })
-    expect(body.data).toBeNull()
+    expect(body.data).toEqual({ region: { id: regionId, images: null } })
     expect(body.errors).toHaveLength(1)
     const [error] = body.errors ?? []
     expect(error?.path).toEqual(['region', 'images'])
@@ -497,5 +497,44 @@ describe('logs', () => {
     }
     expect(gateway.logs.lines.join('\n')).not.toContain(TOKEN)
     expect(gateway.logs.lines.join('\n').toLowerCase()).not.toContain('bearer')
+  })
+})
+
+describe('partial results in regions { images }', () => {
+  it('keeps the healthy regions when one region of the list fails', async () => {
+    const listed = await startFakeUpstream(
+      {
+        regions: [makeRegion(ALPHA, 'alpha'), makeRegion(BROKEN, 'broken'), makeRegion(BETA, 'beta')],
+        images: { [ALPHA]: alphaImages, [BETA]: betaImages },
+      },
+      {
+        intercept: (request, res) => {
+          if (!request.path.includes(`/regions/${BROKEN}/`)) return false
+          sendError(res, 500, 'server_error', 'database exploded', 'trace-500')
+          return true
+        },
+      },
+    )
+    const partial = await startGateway(listed.url)
+    try {
+      const { body } = await partial.query<{
+        regions: { name: string; images: { totalCount: number } | null }[]
+      }>(`{ regions(organizationId: "${ORG_A}") { name images { totalCount } } }`)
+      expect(body.data?.regions).toEqual([
+        { name: 'alpha', images: { totalCount: 3 } },
+        { name: 'broken', images: null },
+        { name: 'beta', images: { totalCount: 3 } },
+      ])
+      expect(body.errors).toHaveLength(1)
+      expect(body.errors?.[0]?.path).toEqual(['regions', 1, 'images'])
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'UPSTREAM_ERROR',
+        status: 500,
+        traceId: 'trace-500',
+      })
+    } finally {
+      await partial.close()
+      await listed.close()
+    }
   })
 })

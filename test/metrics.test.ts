@@ -85,9 +85,14 @@ describe('GET /metrics', () => {
       const { body } = await gateway.query(LIST_THEM, { ids: [ALPHA, BETA], orgs: [ORG_A, ORG_B] })
       expect(body.errors).toBeUndefined()
     }
-    // Anonymous, and failing as a whole (unknown region: data is null).
-    const failed = await gateway.query(`{ region(id: "${UNKNOWN}") { images { totalCount } } }`)
+    // Anonymous, and failing as a whole (a region id that is no UUID: data is null).
+    const failed = await gateway.query('{ region(id: "not-a-uuid") { images { totalCount } } }')
     expect(failed.body.data).toBeNull()
+    // Anonymous, and partly failed: the unknown region's images are null, the rest answers.
+    const partial = await gateway.query(
+      `{ gateway { version } region(id: "${UNKNOWN}") { images { totalCount } } }`,
+    )
+    expect(partial.body.data).toMatchObject({ region: { images: null } })
     // Never executed: does not validate. Its claimed name must not become a label value.
     const rejected = await gateway.query('query Bogus_Name_7f3a { nope }')
     expect(rejected.body.errors?.[0]?.message).toMatch(/Cannot query field "nope"/)
@@ -108,6 +113,9 @@ describe('GET /metrics', () => {
     expect(durations(families, 'ListThem')).toBe(durations(before, 'ListThem') + 3)
     expect(count(families, { operation_name: 'anonymous', outcome: 'error' })).toBe(
       count(before, { operation_name: 'anonymous', outcome: 'error' }) + 1,
+    )
+    expect(count(families, { operation_name: 'anonymous', outcome: 'partial' })).toBe(
+      count(before, { operation_name: 'anonymous', outcome: 'partial' }) + 1,
     )
     expect(count(families, { operation_name: 'other', outcome: 'rejected' })).toBe(
       count(before, { operation_name: 'other', outcome: 'rejected' }) + 1,

@@ -6,7 +6,7 @@ import { createLogger } from '../src/logger.js'
 import { RegionApiClient } from '../src/upstream/client.js'
 import { upstreamReadinessCheck } from '../src/upstream/readiness.js'
 import { makeRegion, uuid } from './helpers/fixtures.js'
-import { LogCapture, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { LogCapture, startFakeUpstream, startGateway, TEST_RESILIENCE } from './helpers/harness.js'
 
 let upstream: RunningRegionService
 let answering503: Server
@@ -19,6 +19,7 @@ function client(baseUrl: string): RegionApiClient {
     timeoutMs: 1000,
     maxBodyBytes: 1024 * 1024,
     connections: 2,
+    resilience: TEST_RESILIENCE,
     logger: createLogger({ level: 'silent', destination: new LogCapture() }),
   })
 }

@@ -5,7 +5,7 @@ import { createLogger } from '../src/logger.js'
 import { combineUpstreamObservers } from '../src/observability/upstream-observers.js'
 import { RegionApiClient, type UpstreamCallResult, type UpstreamObserver } from '../src/upstream/client.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { LogCapture, startFakeUpstream, TOKEN } from './helpers/harness.js'
+import { LogCapture, startFakeUpstream, TEST_RESILIENCE, TOKEN } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BROKEN = uuid(2)
@@ -50,6 +50,7 @@ describe('the upstream client’s observer hook', () => {
       timeoutMs: 2000,
       maxBodyBytes: 1024 * 1024,
       connections: 4,
+      resilience: TEST_RESILIENCE,
       logger: createLogger({ level: 'silent', destination: new LogCapture() }),
       observer: combineUpstreamObservers([
         recordingObserver('first', { traceparent: 'tp-value', Authorization: 'Bearer forged' }, seen),
@@ -70,14 +71,17 @@ describe('the upstream client’s observer hook', () => {
       await client.close()
     }
 
-    const [ok, failed] = upstream.requests
-    expect(ok?.headers).toMatchObject({
-      authorization: `Bearer ${TOKEN}`,
-      'x-request-id': 'req-observer-1',
-      traceparent: 'tp-value',
-      tracestate: 'ts-value',
-    })
-    expect(failed?.headers.authorization).toBe(`Bearer ${TOKEN}`)
+    // 502 is retried (UPSTREAM_RETRIES = 2): one logical call, three requests, same headers each time.
+    const [ok, ...failed] = upstream.requests
+    expect(failed).toHaveLength(3)
+    for (const request of [ok, ...failed]) {
+      expect(request?.headers).toMatchObject({
+        authorization: `Bearer ${TOKEN}`,
+        'x-request-id': 'req-observer-1',
+        traceparent: 'tp-value',
+        tracestate: 'ts-value',
+      })
+    }
 
     const start = {
       operation: 'listImages',
@@ -91,6 +95,10 @@ describe('the upstream client’s observer hook', () => {
       ['second', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, code: undefined })],
       ['first', 'start', { ...start, regionId: BROKEN, requestId: 'req-observer-1' }],
       ['second', 'start', { ...start, regionId: BROKEN, requestId: 'req-observer-1' }],
+      ['first', 'retry', 2, 'HTTP 502'],
+      ['second', 'retry', 2, 'HTTP 502'],
+      ['first', 'retry', 3, 'HTTP 502'],
+      ['second', 'retry', 3, 'HTTP 502'],
       [
         'first',
         'end',

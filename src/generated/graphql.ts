@@ -450,10 +450,12 @@ export type Region = {
   /** The region's id (UUID). */
   id: Scalars['ID']['output'];
   /**
-   * The region's images, ordered by name (code-point order), then id. A failure of the region
-   * is a GraphQL error at this field. Empty, without an upstream call, for a KUBERNETES region.
+   * The region's images, ordered by name (code-point order), then id. Empty, without an
+   * upstream call, for a KUBERNETES region. A failure of the region is a GraphQL error at this
+   * field and the field is null: nullable on purpose, so that one failing region in
+   * `regions { images }` does not take its siblings' images with it.
    */
-  images: ImageConnection;
+  images?: Maybe<ImageConnection>;
   /** The region's name, e.g. `uk-west-1`. */
   name?: Maybe<Scalars['String']['output']>;
   /** True when the region supports physical networks (bare-metal VLANs); null when not known. */
@@ -817,7 +819,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
 export type RegionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Region'] = ResolversParentTypes['Region']> = {
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  images?: Resolver<ResolversTypes['ImageConnection'], ParentType, ContextType, RequireFields<RegionImagesArgs, 'scope'>>;
+  images?: Resolver<Maybe<ResolversTypes['ImageConnection']>, ParentType, ContextType, RequireFields<RegionImagesArgs, 'scope'>>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   physicalNetworks?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['RegionType']>, ParentType, ContextType>;

@@ -1,8 +1,14 @@
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { ValidateFunction } from 'ajv'
 import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici'
+import type { ResilienceConfig } from '../config.js'
 import { codeForUpstreamStatus, GatewayError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { type Admission, CircuitBreakers } from './circuit-breaker.js'
+import { ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
+import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
 import type { UpstreamImage, UpstreamImageScope, UpstreamImageState, UpstreamRegion } from './types.js'
 
 export interface RegionApiClientOptions {
@@ -14,7 +20,11 @@ export interface RegionApiClientOptions {
   readonly maxBodyBytes: number
   /** Keep-alive connections per upstream origin; sized for fan-out over many regions. */
   readonly connections: number
+  /** Deadline, retries, concurrency caps and circuit breaker. */
+  readonly resilience: ResilienceConfig
   readonly logger: Logger
+  /** Source of backoff jitter; injectable for tests. */
+  readonly random?: () => number
   /** Watches every call (metrics, tracing); sees no credentials. */
   readonly observer?: UpstreamObserver | undefined
 }
@@ -28,13 +38,15 @@ export interface ListImagesRequest {
   readonly status?: readonly UpstreamImageState[] | undefined
 }
 
-/** One finished upstream call, as the per-request log line counts it. */
+/** One finished upstream call (one HTTP attempt), as the per-request log line counts it. */
 export interface UpstreamCallRecord {
   readonly operation: 'listImages' | 'listRegions'
   readonly regionId?: string | undefined
   readonly status: number | undefined
   readonly durationMs: number
   readonly code?: string | undefined
+  /** 1 for the first try, 2 for the first retry, ... */
+  readonly attempt?: number | undefined
 }
 
 /** What an observer learns when an upstream call starts. Never carries the caller's token. */
@@ -53,7 +65,7 @@ export interface UpstreamCallResult extends UpstreamCallRecord {
   readonly upstreamTraceId?: string | undefined
 }
 
-/** Circuit breaker states of a region (the breaker itself belongs to the reliability work). */
+/** Circuit breaker states of a region, as observers (metrics labels) name them. */
 export type CircuitState = 'closed' | 'half_open' | 'open'
 
 /** Follows one upstream call from start to end; made by an observer for that call. */
@@ -112,9 +124,34 @@ interface CallTarget {
   readonly subject: string
 }
 
+/** A caller within one operation: its identity, its deadline and its share of call slots. */
+interface OperationCaller extends CallerIdentity {
+  /** performance.now() value after which no upstream work of the operation starts or continues. */
+  readonly deadlineAt: number
+  readonly slots: ConcurrencyLimit
+}
+
+/** How one HTTP attempt ended, and what it says about the region's health. */
+type AttemptOutcome =
+  | { readonly ok: true; readonly body: unknown; readonly status: number; readonly durationMs: number }
+  | {
+      readonly ok: false
+      readonly error: GatewayError
+      /** What the transport reported: error name and code only (messages may carry URLs). */
+      readonly cause?: string | undefined
+      readonly status: number | undefined
+      readonly durationMs: number
+      /** Connection errors and 502/503/504 may be retried. */
+      readonly retryable: boolean
+      readonly retryAfterMs?: number | undefined
+      /** failure: counts toward opening the circuit; answered: the region is up; unsent: no call went out. */
+      readonly health: 'failure' | 'answered' | 'unsent'
+    }
+
 /**
  * The only module that speaks HTTP to the Region Service. It owns the keep-alive pool, the
- * timeout, the mapping of statuses to the error catalogue and validation of every payload
+ * per-call timeout and operation deadline, retries, concurrency caps, the per-region circuit
+ * breaker, the mapping of statuses to the error catalogue and validation of every payload
  * against the OpenAPI contract.
  */
 export class RegionApiClient {
@@ -123,6 +160,8 @@ export class RegionApiClient {
   readonly #basePath: string
   readonly #dispatcher: Dispatcher
   readonly #validators: ContractValidators
+  readonly #slots: ConcurrencyLimit
+  readonly #breakers: CircuitBreakers
 
   constructor(options: RegionApiClientOptions) {
     this.#options = options
@@ -137,12 +176,32 @@ export class RegionApiClient {
       bodyTimeout: options.timeoutMs,
     })
     this.#validators = compileContractValidators()
+    this.#slots = new ConcurrencyLimit(options.resilience.maxConcurrency)
+    const log = options.logger.child({ component: 'upstream' })
+    this.#breakers = new CircuitBreakers({
+      failureThreshold: options.resilience.breakerFailureThreshold,
+      cooldownMs: options.resilience.breakerCooldownMs,
+      onStateChange: (regionId, state) => {
+        options.observer?.circuitStateChanged?.(regionId, state === 'half-open' ? 'half_open' : state)
+        if (state === 'open') log.warn({ regionId, circuit: state }, 'region circuit opened: failing fast')
+        else log.info({ regionId, circuit: state }, `region circuit ${state}`)
+      },
+    })
   }
 
+  /**
+   * The Region Service for one caller and one GraphQL operation: the operation's deadline
+   * starts now and its upstream calls share one concurrency cap.
+   */
   forCaller(caller: CallerIdentity): CallerRegionApi {
+    const operation: OperationCaller = {
+      ...caller,
+      deadlineAt: performance.now() + this.#options.resilience.operationDeadlineMs,
+      slots: new ConcurrencyLimit(this.#options.resilience.maxConcurrencyPerOperation),
+    }
     return {
-      listImages: (req) => this.#listImages(caller, req),
-      listRegions: (organizationId) => this.#listRegions(caller, organizationId),
+      listImages: (req) => this.#listImages(operation, req),
+      listRegions: (organizationId) => this.#listRegions(operation, organizationId),
     }
   }
 
@@ -179,7 +238,7 @@ export class RegionApiClient {
     }
   }
 
-  async #listImages(caller: CallerIdentity, req: ListImagesRequest): Promise<UpstreamImage[]> {
+  async #listImages(caller: OperationCaller, req: ListImagesRequest): Promise<UpstreamImage[]> {
     assertUuid(req.regionId, 'region')
     const query = new URLSearchParams()
     for (const organizationId of req.organizationIds) query.append('organizationID', organizationId)
@@ -193,13 +252,10 @@ export class RegionApiClient {
       regionId: req.regionId,
       subject: `region ${req.regionId}`,
     }
-    const body = await this.#get(caller, target)
-    if (!this.#validators.images(body))
-      throw invalidResponse(target, describeViolation(this.#validators.images.errors))
-    return body
+    return this.#get(caller, target, this.#validators.images)
   }
 
-  async #listRegions(caller: CallerIdentity, organizationId: string): Promise<UpstreamRegion[]> {
+  async #listRegions(caller: OperationCaller, organizationId: string): Promise<UpstreamRegion[]> {
     assertUuid(organizationId, 'organization')
     const target: CallTarget = {
       operation: 'listRegions',
@@ -207,17 +263,15 @@ export class RegionApiClient {
       pathTemplate: '/api/v1/organizations/{organizationID}/regions',
       subject: `the region list of organization ${organizationId}`,
     }
-    const body = await this.#get(caller, target)
-    if (!this.#validators.regions(body)) {
-      throw invalidResponse(target, describeViolation(this.#validators.regions.errors))
-    }
-    return body
+    return this.#get(caller, target, this.#validators.regions)
   }
 
-  async #get(caller: CallerIdentity, target: CallTarget): Promise<unknown> {
-    const started = performance.now()
-    let status: number | undefined
-    let failure: GatewayError | undefined
+  /**
+   * One logical GET: admitted by the region's circuit, retried on connection errors and
+   * 502/503/504 with jittered backoff while the operation's deadline allows, every attempt
+   * logged and counted.
+   */
+  async #get<T>(caller: OperationCaller, target: CallTarget, contract: ValidateFunction<T>): Promise<T> {
     const observed = this.#options.observer?.callStarted({
       operation: target.operation,
       regionId: target.regionId,
@@ -225,43 +279,219 @@ export class RegionApiClient {
       pathTemplate: target.pathTemplate,
       requestId: caller.requestId,
     })
+    const started = performance.now()
+    const finish = (status: number | undefined, failure: GatewayError | undefined) =>
+      observed?.finished({
+        operation: target.operation,
+        regionId: target.regionId,
+        status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        code: failure?.code,
+        upstreamTraceId: failure?.traceId,
+      })
+    const circuitKey = target.regionId
+    let admission: Admission = circuitKey
+      ? this.#breakers.admit(circuitKey)
+      : { admitted: true, probe: false }
+    if (!admission.admitted) {
+      const error = circuitOpen(target, admission.retryInMs)
+      caller.log.warn(
+        { upstream: { operation: target.operation, regionId: target.regionId, code: error.code } },
+        'upstream call skipped: circuit open',
+      )
+      finish(undefined, error)
+      throw error
+    }
+    const headers = extraHeaders(observed?.headers)
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.#attempt(caller, target, contract, headers)
+      if (circuitKey) {
+        if (outcome.ok || outcome.health === 'answered') this.#breakers.recordSuccess(circuitKey)
+        else if (outcome.health === 'failure') this.#breakers.recordFailure(circuitKey, admission.probe)
+        else this.#breakers.release(circuitKey, admission.probe)
+      }
+      const delay = outcome.ok
+        ? undefined
+        : this.#retryDelay(caller, attempt, outcome.retryable, outcome.retryAfterMs)
+      this.#report(caller, target, attempt, outcome, delay)
+      if (outcome.ok) {
+        finish(outcome.status, undefined)
+        return outcome.body as T
+      }
+      if (delay === undefined) {
+        finish(outcome.status, outcome.error)
+        throw outcome.error
+      }
+      await sleep(delay)
+      if (circuitKey) {
+        admission = this.#breakers.admit(circuitKey)
+        // The circuit opened meanwhile: the last real failure says more than "circuit open".
+        if (!admission.admitted) {
+          finish(outcome.status, outcome.error)
+          throw outcome.error
+        }
+      }
+      observed?.retrying?.(
+        attempt + 1,
+        outcome.status === undefined ? (outcome.cause ?? 'connection') : `HTTP ${outcome.status}`,
+      )
+    }
+  }
+
+  #retryDelay(
+    caller: OperationCaller,
+    attempt: number,
+    retryable: boolean,
+    retryAfterMs: number | undefined,
+  ): number | undefined {
+    if (!retryable) return undefined
+    const resilience = this.#options.resilience
+    const delay = retryDelayMs(
+      {
+        retries: resilience.retries,
+        baseDelayMs: resilience.retryBaseDelayMs,
+        maxDelayMs: resilience.retryMaxDelayMs,
+      },
+      attempt,
+      retryAfterMs,
+      this.#options.random,
+    )
+    // A retry that could not even start before the deadline only wastes the upstream's time.
+    if (delay === undefined || performance.now() + delay >= caller.deadlineAt) return undefined
+    return delay
+  }
+
+  /** One HTTP attempt within the operation's budget; every failure is an outcome, not a throw. */
+  async #attempt(
+    caller: OperationCaller,
+    target: CallTarget,
+    contract: ValidateFunction<unknown>,
+    extra: Readonly<Record<string, string>>,
+  ): Promise<AttemptOutcome> {
+    const started = performance.now()
+    const elapsed = () => Math.round((performance.now() - started) * 10) / 10
+    const unsent = (): AttemptOutcome => ({
+      ok: false,
+      error: deadlineExceeded(target, this.#options.resilience.operationDeadlineMs),
+      status: undefined,
+      durationMs: elapsed(),
+      retryable: false,
+      health: 'unsent',
+    })
+    let releaseOperationSlot: (() => void) | undefined
+    let releaseSlot: (() => void) | undefined
+    try {
+      releaseOperationSlot = await caller.slots.acquire(caller.deadlineAt - performance.now())
+      releaseSlot = await this.#slots.acquire(caller.deadlineAt - performance.now())
+    } catch (error) {
+      releaseOperationSlot?.()
+      if (!(error instanceof QueueTimeoutError)) throw error
+      return unsent()
+    }
+    const remainingMs = caller.deadlineAt - performance.now()
+    if (remainingMs < 1) {
+      // The slot came free just as the deadline ran out: do not send a call that cannot finish.
+      releaseSlot()
+      releaseOperationSlot()
+      return unsent()
+    }
+    const budgetMs = Math.min(this.#options.timeoutMs, Math.floor(remainingMs))
+    const cutByDeadline = budgetMs < this.#options.timeoutMs
+    let status: number | undefined
     try {
       const response = await request(`${this.#origin}${this.#basePath}${target.path}`, {
         method: 'GET',
         dispatcher: this.#dispatcher,
         headers: {
-          ...extraHeaders(observed?.headers),
+          ...extra,
           authorization: caller.authorization,
           accept: 'application/json',
           'x-request-id': caller.requestId,
         },
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        signal: AbortSignal.timeout(budgetMs),
       })
       status = response.statusCode
-      if (status >= 200 && status < 300) return await this.#readJson(response.body, target)
-      throw await this.#statusError(response.body, status, target)
-    } catch (error) {
-      failure = this.#transportError(error, target)
-      throw failure
-    } finally {
-      const durationMs = Math.round((performance.now() - started) * 10) / 10
-      const record: UpstreamCallRecord = {
-        operation: target.operation,
-        regionId: target.regionId,
-        status,
-        durationMs,
-        code: failure?.code,
+      if (status >= 200 && status < 300) {
+        const body = await this.#readJson(response, target)
+        if (!contract(body)) throw invalidResponse(target, describeViolation(contract.errors))
+        return { ok: true, body, status, durationMs: elapsed() }
       }
-      caller.onCall?.(record)
-      observed?.finished({ ...record, upstreamTraceId: failure?.traceId })
-      const fields = { upstream: record, traceId: failure?.traceId }
-      if (failure && failure.code !== 'NOT_FOUND') caller.log.warn(fields, 'upstream call failed')
-      else caller.log.info(fields, 'upstream call')
+      const error = await this.#statusError(response.body, status, target, caller.authorization)
+      return {
+        ok: false,
+        error,
+        status,
+        durationMs: elapsed(),
+        retryable: RETRYABLE_STATUSES.has(status),
+        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+        health: status >= 500 ? 'failure' : 'answered',
+      }
+    } catch (error) {
+      if (error instanceof GatewayError) {
+        // The region answered, but with something unusable (too large, not JSON, off contract).
+        return { ok: false, error, status, durationMs: elapsed(), retryable: false, health: 'answered' }
+      }
+      const timedOut = isTimeout(error)
+      return {
+        ok: false,
+        cause: describeCause(error),
+        error: timedOut
+          ? cutByDeadline
+            ? deadlineExceeded(target, this.#options.resilience.operationDeadlineMs)
+            : new GatewayError(
+                'UPSTREAM_TIMEOUT',
+                `The Region Service did not answer for ${target.subject} within ${this.#options.timeoutMs} ms`,
+                { regionId: target.regionId },
+              )
+          : new GatewayError(
+              'UPSTREAM_UNAVAILABLE',
+              `The Region Service could not be reached for ${target.subject}`,
+              { regionId: target.regionId },
+            ),
+        status,
+        durationMs: elapsed(),
+        // A connection that failed before an answer is safe to retry for a GET; a timeout is not
+        // retried: the region is slow, and asking again only doubles the wait.
+        retryable: !timedOut && status === undefined,
+        health: 'failure',
+      }
+    } finally {
+      releaseSlot?.()
+      releaseOperationSlot?.()
     }
   }
 
-  async #readJson(body: Dispatcher.ResponseData['body'], target: CallTarget): Promise<unknown> {
-    const text = await readBounded(body, this.#options.maxBodyBytes)
+  #report(
+    caller: OperationCaller,
+    target: CallTarget,
+    attempt: number,
+    outcome: AttemptOutcome,
+    retryInMs: number | undefined,
+  ): void {
+    const failure = outcome.ok ? undefined : outcome.error
+    const record: UpstreamCallRecord = {
+      operation: target.operation,
+      regionId: target.regionId,
+      status: outcome.status,
+      durationMs: outcome.durationMs,
+      code: failure?.code,
+      attempt,
+    }
+    if (outcome.ok || outcome.health !== 'unsent') caller.onCall?.(record)
+    const cause = outcome.ok ? undefined : outcome.cause
+    const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
+    if (failure && failure.code !== 'NOT_FOUND') caller.log.warn(fields, 'upstream call failed')
+    else caller.log.info(fields, 'upstream call')
+  }
+
+  async #readJson(response: Dispatcher.ResponseData, target: CallTarget): Promise<unknown> {
+    const declared = Number(response.headers['content-length'])
+    if (declared > this.#options.maxBodyBytes) {
+      // Refused before reading: the connection is dropped rather than drained.
+      response.body.destroy()
+      throw invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
+    }
+    const text = await readBounded(response.body, this.#options.maxBodyBytes)
     if (text === undefined) {
       throw invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
     }
@@ -272,7 +502,12 @@ export class RegionApiClient {
     }
   }
 
-  async #statusError(body: Dispatcher.ResponseData['body'], status: number, target: CallTarget) {
+  async #statusError(
+    body: Dispatcher.ResponseData['body'],
+    status: number,
+    target: CallTarget,
+    authorization: string,
+  ) {
     let traceId: string | undefined
     let description: string | undefined
     const text = await readBounded(body, ERROR_BODY_LIMIT).catch(() => undefined)
@@ -288,33 +523,14 @@ export class RegionApiClient {
       }
     }
     const code = codeForUpstreamStatus(status)
-    const reason = description ? `: ${printable(description)}` : ''
+    const reason = description ? `: ${printable(withoutCredentials(description, authorization))}` : ''
     return new GatewayError(
       code,
       `${MESSAGES[code] ?? 'The Region Service failed'} for ${target.subject} (HTTP ${status})${reason}`,
       {
         status,
-        traceId: traceId ? printable(traceId) : undefined,
+        traceId: traceId ? printable(withoutCredentials(traceId, authorization)) : undefined,
         regionId: target.regionId,
-      },
-    )
-  }
-
-  #transportError(error: unknown, target: CallTarget): GatewayError {
-    if (error instanceof GatewayError) return error
-    const regionId = target.regionId
-    if (isTimeout(error)) {
-      return new GatewayError(
-        'UPSTREAM_TIMEOUT',
-        `The Region Service did not answer for ${target.subject} within ${this.#options.timeoutMs} ms`,
-        { regionId },
-      )
-    }
-    return new GatewayError(
-      'UPSTREAM_UNAVAILABLE',
-      `The Region Service could not be reached for ${target.subject}`,
-      {
-        regionId,
       },
     )
   }
@@ -338,6 +554,32 @@ function invalidResponse(target: CallTarget, why: string): GatewayError {
   )
 }
 
+function deadlineExceeded(target: CallTarget, deadlineMs: number): GatewayError {
+  return new GatewayError(
+    'UPSTREAM_TIMEOUT',
+    `The operation's deadline of ${deadlineMs} ms ran out before the Region Service answered for ${target.subject}`,
+    { regionId: target.regionId },
+  )
+}
+
+function circuitOpen(target: CallTarget, retryInMs: number): GatewayError {
+  return new GatewayError(
+    'UPSTREAM_UNAVAILABLE',
+    `The Region Service keeps failing for ${target.subject}; the gateway stops asking it for ${Math.max(1, Math.ceil(retryInMs / 1000))} s`,
+    { regionId: target.regionId },
+  )
+}
+
+/**
+ * Upstream texts are shown to clients: never let them carry the caller's credential back,
+ * whole or as a "Bearer ..." fragment, should the upstream ever echo it.
+ */
+function withoutCredentials(text: string, authorization: string): string {
+  const credential = authorization.replace(/^bearer\s+/i, '')
+  const scrubbed = credential.length > 0 ? text.split(credential).join('[redacted]') : text
+  return scrubbed.replace(/bearer\s+\S+/gi, 'Bearer [redacted]')
+}
+
 const RESERVED_HEADERS = new Set(['authorization', 'accept', 'x-request-id', 'host', 'cookie'])
 
 /** Observer-supplied headers, minus any that could change who calls or what is asked. */
@@ -351,6 +593,15 @@ function extraHeaders(headers: Readonly<Record<string, string>> | undefined): Re
 function assertUuid(value: string, what: string): void {
   // Resolvers validate first; this guards the URL path against anything that slipped through.
   if (!UUID.test(value)) throw new GatewayError('BAD_USER_INPUT', `The ${what} id must be a UUID.`)
+}
+
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error
+  const code = (error as { code?: unknown }).code
+  const inner = error.cause instanceof Error ? describeCause(error.cause) : undefined
+  return [error.name, typeof code === 'string' ? code : undefined, inner && `caused by ${inner}`]
+    .filter(Boolean)
+    .join(' ')
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import { loadConfig, type ResilienceConfig, type SecurityConfig } from '../../src/config.js'
 import {
   type RegionServiceData,
   type RegionServiceOptions,
@@ -8,9 +9,24 @@ import {
   startRegionService,
 } from '../../src/demo/region-service.js'
 import { createLogger } from '../../src/logger.js'
+import type { Readiness } from '../../src/readiness.js'
 import { createGateway, type Gateway, type GatewaySettings } from '../../src/server.js'
 
 export const TOKEN = 'test-token-3c1f9a0e'
+
+const testDefaults = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
+
+/**
+ * The configured defaults, except that a region's circuit never opens: functional tests hit
+ * failing regions many times on purpose. Resilience tests set their own thresholds.
+ */
+export const TEST_RESILIENCE: ResilienceConfig = {
+  ...testDefaults.resilience,
+  breakerFailureThreshold: 1000,
+}
+
+/** The defaults for NODE_ENV=test: suggestions off, GraphiQL and introspection on, no CORS. */
+export const TEST_SECURITY: SecurityConfig = testDefaults.security
 
 /** Log lines captured from the gateway's pino logger, as raw JSON text and parsed. */
 export class LogCapture extends Writable {
@@ -40,6 +56,7 @@ export interface RunningGateway {
   readonly logs: LogCapture
   /** The gateway object itself (metrics, readiness check). */
   readonly gateway: Gateway
+  readonly readiness: Readiness
   query<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -63,6 +80,8 @@ export async function startGateway(
       upstreamMaxBodyBytes: 16 * 1024 * 1024,
       upstreamConnections: 32,
       maxRegionsPerQuery: 50,
+      resilience: TEST_RESILIENCE,
+      security: TEST_SECURITY,
       ...overrides,
     },
     logger,
@@ -74,6 +93,7 @@ export async function startGateway(
     url,
     logs,
     gateway,
+    readiness: gateway.readiness,
     async query(query, variables, options = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
       if (options.authorization !== undefined) headers.authorization = options.authorization

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+const UPSTREAM = { REGION_API_URL: 'https://region.example.com' }
+
+function problems(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  return []
+}
+
+describe('reliability and security settings', () => {
+  it('turns GraphiQL, introspection and CORS off by default in production', () => {
+    const { security } = loadConfig({ ...UPSTREAM, NODE_ENV: 'production' })
+    expect(security).toMatchObject({
+      graphiql: false,
+      introspection: false,
+      fieldSuggestions: false,
+      corsOrigins: [],
+    })
+  })
+
+  it('turns the exploring tools on in development and demo mode; any origin only in demo mode', () => {
+    expect(loadConfig(UPSTREAM).security).toMatchObject({
+      graphiql: true,
+      introspection: true,
+      fieldSuggestions: true,
+      corsOrigins: [],
+    })
+    expect(loadConfig({ NODE_ENV: 'production' }).security).toMatchObject({
+      graphiql: true,
+      introspection: true,
+      fieldSuggestions: false,
+      corsOrigins: '*',
+    })
+  })
+
+  it('lets every toggle be set explicitly', () => {
+    const { security } = loadConfig({
+      ...UPSTREAM,
+      NODE_ENV: 'production',
+      GRAPHIQL: 'true',
+      INTROSPECTION: 'yes',
+      CORS_ORIGINS: 'https://console.example.com, http://localhost:5173',
+    })
+    expect(security).toMatchObject({
+      graphiql: true,
+      introspection: true,
+      corsOrigins: ['https://console.example.com', 'http://localhost:5173'],
+    })
+    expect(loadConfig({ GRAPHIQL: 'false', INTROSPECTION: '0' }).security).toMatchObject({
+      graphiql: false,
+      introspection: false,
+    })
+  })
+
+  it('has documented defaults for limits, resilience and shutdown', () => {
+    const config = loadConfig(UPSTREAM)
+    expect(config.resilience).toEqual({
+      operationDeadlineMs: 10_000,
+      retries: 2,
+      retryBaseDelayMs: 100,
+      retryMaxDelayMs: 1000,
+      maxConcurrency: 256,
+      maxConcurrencyPerOperation: 50,
+      breakerFailureThreshold: 5,
+      breakerCooldownMs: 10_000,
+    })
+    expect(config.security).toMatchObject({
+      maxDepth: 10,
+      maxAliases: 20,
+      maxTokens: 2000,
+      maxDirectives: 20,
+      maxCost: 30_000,
+      maxRequestBodyBytes: 102_400,
+    })
+    expect(config.shutdown).toEqual({ graceMs: 25_000, delayMs: 0 })
+  })
+
+  it('lists every bad value at once', () => {
+    expect(
+      problems({
+        ...UPSTREAM,
+        CORS_ORIGINS: 'https://ok.example.com,https://bad.example.com/path',
+        UPSTREAM_RETRIES: '-1',
+        GRAPHIQL: 'maybe',
+        OPERATION_DEADLINE_MS: '100',
+        UPSTREAM_TIMEOUT_MS: '5000',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^UPSTREAM_RETRIES: /),
+      expect.stringMatching(/^CORS_ORIGINS: must be \* or a comma-separated list of origins/),
+      expect.stringMatching(/^GRAPHIQL: /),
+    ])
+    expect(problems({ ...UPSTREAM, OPERATION_DEADLINE_MS: '100', UPSTREAM_TIMEOUT_MS: '5000' })).toEqual([
+      'OPERATION_DEADLINE_MS: must be at least UPSTREAM_TIMEOUT_MS (5000) (got "100")',
+    ])
+  })
+})

@@ -17,6 +17,7 @@ import { type GatewayTracing, tracingUpstreamObserver } from './observability/tr
 import { combineUpstreamObservers } from './observability/upstream-observers.js'
 import { loadPersistedDocuments, usePersistedDocuments } from './persisted-documents.js'
 import { corsOptions, useBrowserCsrfPrevention, useVaryOnOrigin } from './plugins/browser-security.js'
+import { EncodedResponse } from './plugins/encoded-response.js'
 import { useMetrics } from './plugins/metrics.js'
 import { useQueryLimits } from './plugins/query-limits.js'
 import { servedRequestLogger, useRequestLog } from './plugins/request-log.js'
@@ -144,6 +145,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     landingPage: false,
+    fetchAPI: { Response: EncodedResponse as unknown as typeof Response },
     maxRequestBodySize: security.maxRequestBodyBytes,
     cors: corsOptions(security.corsOrigins),
     maskedErrors: {

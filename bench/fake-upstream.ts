@@ -4,20 +4,24 @@ import { benchImages, benchRegionId } from './data.js'
 
 /**
  * A fast Region Service stand-in for benchmarks. Like the real service, it renders its answer
- * on every call (JSON.stringify of the region's images); nothing else. Run as its own process
- * (argv: a JSON list of region specs); prints its URL on stdout.
+ * on every call (JSON.stringify of the region's images), unless a region is `prerendered`:
+ * then it sends bytes rendered once, so a scenario measures the gateway rather than this
+ * process. Run as its own process (argv: a JSON list of region specs); prints its URL.
  */
 interface RegionSpec {
   readonly region: number
   readonly images: number
   readonly latencyMs?: number
+  readonly prerendered?: boolean
 }
 
 const specs = JSON.parse(process.argv[2] ?? '[]') as RegionSpec[]
-const answers = new Map<string, { images: unknown[]; latencyMs: number }>()
+const answers = new Map<string, { images: unknown[]; rendered: Buffer | undefined; latencyMs: number }>()
 for (const spec of specs) {
+  const images = benchImages(spec.region, spec.images)
   answers.set(`/api/v2/regions/${benchRegionId(spec.region)}/images`, {
-    images: benchImages(spec.region, spec.images),
+    images,
+    rendered: spec.prerendered ? Buffer.from(JSON.stringify(images)) : undefined,
     latencyMs: spec.latencyMs ?? 0,
   })
 }

@@ -69,7 +69,8 @@ async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
     ...MANY.map((region) => ({ region, images: 200 })),
     // Small answers: this scenario measures waiting on 20 regions at once, not parsing.
     ...SLOW.map((region) => ({ region, images: 20, latencyMs: 100 })),
-    { region: LARGE, images: 10_000 },
+    // Rendered once: scenario 4 compares the gateway with fetch + JSON.parse of the same bytes.
+    { region: LARGE, images: 10_000, prerendered: true },
   ]
   const child = spawn(
     process.execPath,

@@ -45,7 +45,7 @@ const server = createServer((req, res) => {
   const found = answers.get(path)
   const send = () => {
     const body = found
-      ? Buffer.from(JSON.stringify(found.images))
+      ? (found.rendered ?? Buffer.from(JSON.stringify(found.images)))
       : path.endsWith('/regions')
         ? regions
         : undefined

@@ -52,7 +52,9 @@ interface Load {
   readonly p50: number
   readonly p99: number
   readonly requests: number
+  /** Connection errors + timeouts (no answer within 10 s) + non-2xx answers. */
   readonly failures: number
+  readonly timeouts: number
 }
 
 async function freePort(): Promise<number> {
@@ -154,6 +156,7 @@ async function load(options: {
     p99: result.latency.p99,
     requests: result.requests.total,
     failures: result.errors + result.timeouts + result.non2xx,
+    timeouts: result.timeouts,
   }
 }
 
@@ -347,6 +350,7 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 4 | gateway with CACHE_TTL_MS, repeated query | p50 ${r.scenario4.cachedP50Ms} ms | < 10 ms |
 | 5 | 60 s at 50 connections (scenario 2 query) | ${r.scenario5.requestsPerSecond} req/s; RSS ${r.scenario5.rssAt10sMiB} MiB at 10 s, ${r.scenario5.rssAtEndMiB} MiB at end (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
 
+Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
 Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, r.scenario2, r.scenario3, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
 `
 }

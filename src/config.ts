@@ -108,7 +108,8 @@ const environmentSchema = z.object({
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),
-  CACHE_TTL_MS: integer(0, 86_400_000).default(0),
+  // At most 5 minutes: a cached answer outlives a revoked token by up to this long.
+  CACHE_TTL_MS: integer(0, 300_000).default(0),
   CACHE_MAX_IMAGES: integer(1, 100_000_000).default(200_000),
   REDIS_URL: z
     .string()

@@ -217,6 +217,8 @@ function createStore(settings: GatewaySettings, logger: Logger): RegionImagesSto
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       lazyConnect: false,
+      // A Redis that hangs must cost a request 100 ms at most (then: a miss), not its deadline.
+      commandTimeout: 100,
     })
     redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis unavailable'))
     return new RedisRegionImagesStore(redis, log)

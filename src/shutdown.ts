@@ -76,8 +76,10 @@ export class GracefulShutdown {
     const abandoned = this.inFlight
     if (!drained) {
       log.warn({ abandoned }, 'grace period over: closing connections with requests still in flight')
-      server.closeAllConnections()
     }
+    // Every request is answered (or abandoned): what is left are keep-alive sockets whose last
+    // request started before draining, which would otherwise hold close() for their idle timeout.
+    server.closeAllConnections()
     await closed
     if (this.#options.cleanup) {
       await Promise.race([

@@ -2,17 +2,18 @@ import { badUserInput } from './errors.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** Rejects a non-UUID id before it can reach an upstream URL. */
+/** Rejects a non-UUID id before it can reach an upstream URL; returns it in lower case. */
 export function requireUuid(value: string, argument: string): string {
-  if (!UUID.test(value))
+  if (!UUID.test(value)) {
     throw badUserInput(`"${argument}" must be a UUID; got ${quoteBounded(value)}.`, argument)
-  return value
+  }
+  // One spelling per id, so case variants share one upstream call, cache entry and breaker.
+  return value.toLowerCase()
 }
 
 /** Deduplicates a list of UUIDs in request order, rejecting the first that is not one. */
 export function requireUuids(values: readonly string[], argument: string): string[] {
-  for (const value of values) requireUuid(value, argument)
-  return [...new Set(values)]
+  return [...new Set(values.map((value) => requireUuid(value, argument)))]
 }
 
 function quoteBounded(value: string): string {

@@ -538,3 +538,35 @@ describe('partial results in regions { images }', () => {
     }
   })
 })
+
+describe('review fixes', () => {
+  it('treats a source tag named like an Object.prototype member as no source', async () => {
+    const region = uuid(77)
+    const odd = await startFakeUpstream({
+      regions: [makeRegion(region, 'odd')],
+      images: { [region]: [makeImage({ name: 'odd', owner: ORG_A, source: 'constructor' })] },
+    })
+    const gateway2 = await startGateway(odd.url)
+    try {
+      const { body } = await gateway2.query<{
+        region: { images: { nodes: { source: string | null }[]; facets: { sources: unknown[] } } }
+      }>(
+        `{ region(id: "${region}") { images(organizationIds: ["${ORG_A}"]) { nodes { source } facets { sources { value count } } } } }`,
+      )
+      expect(body.errors).toBeUndefined()
+      expect(body.data?.region.images).toEqual({ nodes: [{ source: null }], facets: { sources: [] } })
+    } finally {
+      await gateway2.close()
+      await odd.close()
+    }
+  })
+
+  it('reads a region once whatever the letter case of its id', async () => {
+    const { body } = await gateway.query<{ images: { totalCount: number; regions: { regionId: string }[] } }>(
+      'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount regions { regionId } } }',
+      { ids: [ALPHA, ALPHA.toUpperCase()] },
+    )
+    expect(body.data?.images).toEqual({ totalCount: 3, regions: [{ regionId: ALPHA }] })
+    expect(imageCalls(upstream, ALPHA)).toHaveLength(1)
+  })
+})

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createServer, request, type Server } from 'node:http'
+import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
@@ -98,6 +98,28 @@ describe('GracefulShutdown', () => {
     expect(cleanups()).toBe(1)
     expect(shutdown.shutdown('again')).toBe(pending)
   })
+
+  it('does not wait for the idle timeout of keep-alive connections whose request ended while draining', async () => {
+    const { server, port, release, slowArrived } = await slowServer()
+    server.keepAliveTimeout = 60_000
+    const { shutdown } = setUp({ graceMs: 30_000, delayMs: 0 }, server)
+    const agent = new Agent({ keepAlive: true })
+    const inFlight = new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/slow', agent }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.headers.connection ?? ''))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    await slowArrived
+    const done = shutdown.shutdown('test')
+    release()
+    await inFlight
+    // Without closing the connection left idle, close() would wait for keepAliveTimeout (60 s).
+    expect(await done).toEqual({ drained: true, abandoned: 0 })
+    agent.destroy()
+  }, 10_000)
 
   it('cuts what is still running when the grace period is over', async () => {
     const { server, port, slowArrived, release } = await slowServer()

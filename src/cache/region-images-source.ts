@@ -127,7 +127,8 @@ export class RegionImagesSource {
     const cached = await store.get(key)
     if (cached) return cached
     const fresh = await fetch()
-    await store.set(key, fresh, this.#ttlMs)
+    // Storing is not on the request's path: the store logs its own failures.
+    void store.set(key, fresh, this.#ttlMs)
     return fresh
   }
 

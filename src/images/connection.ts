@@ -14,6 +14,7 @@ import {
   checkImageFilter,
   type ImageSelection,
   selectionFingerprint,
+  selectionKey,
   selectionPredicate,
 } from './selection.js'
 
@@ -77,7 +78,9 @@ export function planImageList(selection: ImageSelection, pageArgs: PageArgs, sco
 }
 
 // Filtering and sorting a region's answer happens once per distinct selection, however many
-// fields or aliases ask for it; the cache lives as long as the loader's answer (one request).
+// fields or aliases ask for it. An answer lives for one request, or for the response cache's
+// TTL when that is on; so each answer keeps only its last few selections.
+const SELECTIONS_PER_ANSWER = 16
 const selectedByAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
 const indexByAnswer = new WeakMap<RegionImages, Map<string, ImageModel>>()
 
@@ -87,13 +90,16 @@ function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly Image
     bySelection = new Map()
     selectedByAnswer.set(answer, bySelection)
   }
-  // Paging aside, equal fingerprints (without the list's scope) select the same images.
-  const key = selectionFingerprint(plan.selection, '')
+  // Paging aside, equal selection texts (without the list's scope) select the same images.
+  const key = selectionKey(plan.selection)
   let selected = bySelection.get(key)
   if (!selected) {
     const predicate = selectionPredicate(plan.selection)
     const kept = predicate ? answer.images.filter(predicate) : [...answer.images]
     selected = kept.sort(plan.ordering.compareImages)
+    if (bySelection.size >= SELECTIONS_PER_ANSWER) {
+      bySelection.delete(bySelection.keys().next().value as string)
+    }
     bySelection.set(key, selected)
   }
   return selected

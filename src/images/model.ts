@@ -51,7 +51,11 @@ const STATES: Record<UpstreamImage['status']['state'], ImageState> = {
   ready: 'READY',
   failed: 'FAILED',
 }
-const SOURCES: Record<string, ImageSource> = { import: 'IMPORT', snapshot: 'SNAPSHOT' }
+// A Map, so a tag value such as `constructor` cannot reach Object.prototype.
+const SOURCES: ReadonlyMap<string, ImageSource> = new Map([
+  ['import', 'IMPORT'],
+  ['snapshot', 'SNAPSHOT'],
+])
 const NO_TAGS: readonly TagModel[] = []
 
 /**
@@ -109,7 +113,8 @@ export class ImageModel {
 
   /** createdAt as epoch milliseconds, for ordering without re-parsing. */
   get createdAtMs(): number {
-    this.#createdAtMs ??= Date.parse(this.#upstream.metadata.creationTime)
+    // The contract's date-time check is by shape; an impossible date orders as the epoch.
+    this.#createdAtMs ??= Date.parse(this.#upstream.metadata.creationTime) || 0
     return this.#createdAtMs
   }
 
@@ -183,18 +188,13 @@ export class ImageModel {
   /** How the owner created the image, from the source tag; null for global images. */
   get source(): ImageSource | null {
     if (this.ownerOrganizationId === null) return null
-    return SOURCES[this.tags.find((tag) => tag.name === SOURCE_TAG)?.value ?? ''] ?? null
+    return SOURCES.get(this.tags.find((tag) => tag.name === SOURCE_TAG)?.value ?? '') ?? null
   }
 }
 
 /** Wraps one upstream image (already validated against the contract) as the schema's Image. */
 export function toImageModel(regionId: string, image: UpstreamImage): ImageModel {
   return new ImageModel(regionId, image)
-}
-
-/** GraphQL enum value to the upstream's query value. */
-export function toUpstreamState(state: ImageState): UpstreamImage['status']['state'] {
-  return state.toLowerCase() as UpstreamImage['status']['state']
 }
 
 /**

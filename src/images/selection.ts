@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { badUserInput } from '../errors.js'
 import type { ImageFilter, ImageState } from '../generated/graphql.js'
 import type { ImageModel } from './model.js'
@@ -145,9 +146,13 @@ export function selectionPredicate(selection: ImageSelection): ImagePredicate | 
  * keeps and their order. Cursors carry it, so a cursor only fits the list it came from.
  */
 export function selectionFingerprint(selection: ImageSelection, scope: string): string {
-  return fnv1a(
-    canonicalJson([scope, selection.status ?? null, selection.filter ?? null, selection.orderBy ?? null]),
-  )
+  // 96 bits: a cursor of another list must not pass for this one by a hash collision.
+  return createHash('sha256').update(selectionKey(selection, scope)).digest('base64url').slice(0, 16)
+}
+
+/** The exact, canonical text of a selection: equal texts select and order the same images. */
+export function selectionKey(selection: ImageSelection, scope = ''): string {
+  return canonicalJson([scope, selection.status ?? null, selection.filter ?? null, selection.orderBy ?? null])
 }
 
 /** JSON with object keys sorted and lists of scalars sorted (OR lists do not depend on order). */
@@ -164,13 +169,4 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
   }
   return JSON.stringify(value ?? null)
-}
-
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return (hash >>> 0).toString(36)
 }

@@ -32,7 +32,8 @@ export function useRequestLog(logger: Logger): Plugin {
       const request = (args.contextValue as { request?: Request }).request
       if (!request) return
       const operation = getOperationAST(args.document, args.operationName)
-      requestState(request, logger).operationName = operation?.name?.value ?? args.operationName ?? undefined
+      // Only a name the document defines: a caller-chosen operationName could be anything.
+      requestState(request, logger).operationName = operation?.name?.value
     },
     onResponse({ request, response }) {
       const state = requestState(request, logger)

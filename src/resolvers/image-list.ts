@@ -101,7 +101,7 @@ export async function mergedImageList(
   if (regionIds.length > context.limits.maxRegionsPerQuery) {
     throw badUserInput(
       `At most ${context.limits.maxRegionsPerQuery} regions may be read in one query; got ${regionIds.length}.`,
-      'regionIds',
+      byOrganization ? 'organizationId' : 'regionIds',
     )
   }
   const { plan, keys } = planList(regionIds, listArgs)

@@ -265,6 +265,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** For entry points: the configuration, or every problem on stderr and exit code 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`${error.message}\n`)
+    process.exit(1)
+  }
+}
+
 /** The only reader of process.env: validates every setting and reports all problems at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as in most container runtimes' env files.

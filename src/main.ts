@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Config, ConfigError, loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
 import { type RunningRegionService, startRegionService } from './demo/region-service.js'
 import { createLogger } from './logger.js'
@@ -8,16 +8,7 @@ import { createGateway, GRAPHQL_ENDPOINT, gatewayVersion } from './server.js'
 import { exitOnSignals, GracefulShutdown } from './shutdown.js'
 
 async function main(): Promise<void> {
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`)
-      process.exit(1)
-    }
-    throw error
-  }
+  const config = loadConfigOrExit()
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty })
   // Off unless OTEL_* variables ask for it; then the SDK is not even loaded.
   const tracing =

@@ -7,6 +7,7 @@ import { sendError } from '../src/demo/region-service.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
 import {
+  freeLoopbackPort,
   imageCalls,
   type RunningGateway,
   startFakeUpstream,
@@ -313,10 +314,7 @@ describe('a failing region asked for alone', () => {
 
 describe('an upstream that refuses connections', () => {
   it('reports UPSTREAM_UNAVAILABLE per region after the retries', async () => {
-    const closed = createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const port = (closed.address() as AddressInfo).port
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const port = await freeLoopbackPort()
     const refused = await startGateway(`http://127.0.0.1:${port}`, {
       resilience: { ...TEST_RESILIENCE, retries: 2, retryBaseDelayMs: 5 },
     })

@@ -6,7 +6,13 @@ import { createLogger } from '../src/logger.js'
 import { RegionApiClient } from '../src/upstream/client.js'
 import { upstreamReadinessCheck } from '../src/upstream/readiness.js'
 import { makeRegion, uuid } from './helpers/fixtures.js'
-import { LogCapture, startFakeUpstream, startGateway, TEST_RESILIENCE } from './helpers/harness.js'
+import {
+  freeLoopbackPort,
+  LogCapture,
+  startFakeUpstream,
+  startGateway,
+  TEST_RESILIENCE,
+} from './helpers/harness.js'
 
 let upstream: RunningRegionService
 let answering503: Server
@@ -30,10 +36,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => answering503.listen(0, '127.0.0.1', resolve))
   url503 = `http://127.0.0.1:${(answering503.address() as AddressInfo).port}`
   // A port that was just free: nothing listens there.
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  closedUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  closedUrl = `http://127.0.0.1:${await freeLoopbackPort()}`
 })
 
 afterAll(async () => {

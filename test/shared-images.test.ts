@@ -1,10 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningRegionService } from '../src/demo/region-service.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import {
+  freeLoopbackPort,
+  imageCalls,
+  type RunningGateway,
+  startFakeUpstream,
+  startGateway,
+} from './helpers/harness.js'
 
 const REGION = uuid(1, 'e')
 const ALICE = 'alice-token-1d0f3c'
@@ -119,10 +124,7 @@ describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redi
   let replicaTwo: RunningGateway
 
   beforeAll(async () => {
-    const probe = createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const port = (probe.address() as { port: number }).port
-    await new Promise((resolve) => probe.close(resolve))
+    const port = await freeLoopbackPort()
     redisProcess = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -1,4 +1,4 @@
-import { type Config, ConfigError, loadConfig } from '../config.js'
+import { loadConfigOrExit } from '../config.js'
 import { createLogger } from '../logger.js'
 import { demoData } from './fixtures.js'
 import { startRegionService } from './region-service.js'
@@ -9,16 +9,7 @@ import { startRegionService } from './region-service.js'
  * (DEMO_PORT 0 takes any free port; the log line says which).
  */
 async function main(): Promise<void> {
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`)
-      process.exit(1)
-    }
-    throw error
-  }
+  const config = loadConfigOrExit()
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }).child({
     component: 'demo-region-service',
   })

@@ -129,3 +129,12 @@ export function imageCalls(upstream: RunningRegionService, regionId?: string) {
       (regionId === undefined || request.path.includes(`/regions/${regionId}/`)),
   )
 }
+
+/** A loopback port nothing listens on (it was free a moment ago): for refused connections and child servers. */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}

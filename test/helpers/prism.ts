@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { freeLoopbackPort } from './harness.js'
 
 const require = createRequire(import.meta.url)
 const PRISM_CLI = join(require.resolve('@stoplight/prism-cli/package.json'), '..', 'dist', 'index.js')
@@ -24,14 +24,6 @@ export interface RunningPrism {
     action: () => Promise<void>,
   ): Promise<{ lines: string[]; sentinelStatus: number; sentinelLines: string[] }>
   close(): Promise<void>
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /**

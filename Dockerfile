@@ -24,7 +24,7 @@ ENV NODE_ENV=production \
     PORT=4000
 WORKDIR /app
 # The runtime reads these next to dist/: server.ts resolves ../schema and ../package.json,
-# upstream/contract.ts ../../openapi, persisted-documents.ts ../client. Files stay root-owned
+# upstream/contract.ts ../../openapi, plugins/persisted-documents.ts ../../client. Files stay root-owned
 # and read-only for the process.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations'
 import type { GraphQLParams, Plugin } from 'graphql-yoga'
-import { GatewayError } from './errors.js'
+import { GatewayError } from '../errors.js'
 
 /** The manifest graphql-codegen's client preset writes from documents/: `sha256:<hex>` -> document. */
-export const PERSISTED_DOCUMENTS_URL = new URL('../client/persisted-documents.json', import.meta.url)
+export const PERSISTED_DOCUMENTS_URL = new URL('../../client/persisted-documents.json', import.meta.url)
 
 export function loadPersistedDocuments(url: URL = PERSISTED_DOCUMENTS_URL): ReadonlyMap<string, string> {
   return new Map(Object.entries(JSON.parse(readFileSync(url, 'utf8')) as Record<string, string>))

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader'
 import type { RegionImagesSource } from './cache/region-images-source.js'
 import type { ImageScope } from './generated/graphql.js'
 import type { RegionImages } from './images/connection.js'
-import { toImageModel } from './images/model.js'
+import { ImageModel } from './images/model.js'
 import { type RegionModel, toRegionModel } from './regions/model.js'
 import type { CallerRegionApi } from './upstream/client.js'
 
@@ -81,7 +81,7 @@ async function fetchRegionImages(upstream: CallerRegionApi, key: RegionImagesKey
     organizationIds: key.organizationIds,
     scope: key.scope === null ? undefined : key.scope === 'OWNED' ? 'owned' : 'available',
   })
-  return { regionId: key.regionId, images: images.map((image) => toImageModel(key.regionId, image)) }
+  return { regionId: key.regionId, images: images.map((image) => new ImageModel(key.regionId, image)) }
 }
 
 function asError(error: unknown): Error {

@@ -2,9 +2,13 @@ import { badUserInput } from './errors.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
 /** Rejects a non-UUID id before it can reach an upstream URL; returns it in lower case. */
 export function requireUuid(value: string, argument: string): string {
-  if (!UUID.test(value)) {
+  if (!isUuid(value)) {
     throw badUserInput(`"${argument}" must be a UUID; got ${quoteBounded(value)}.`, argument)
   }
   // One spelling per id, so case variants share one upstream call, cache entry and breaker.

@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { expect, it } from 'vitest'
 import { encodeBody } from '../src/plugins/encoded-response.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { useGatewayOverUpstream } from './helpers/harness.js'
 
 const REGION = uuid(1, 'f')
 const DESCRIPTION = 'Ünïcødé in descriptions: € 日本語 \u{1F680} and "quotes"'
 
-let upstream: RunningRegionService
-let gateway: RunningGateway
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream({
-    regions: [makeRegion(REGION, 'one')],
-    images: { [REGION]: [makeImage({ name: 'plain', metadata: { description: DESCRIPTION } })] },
-  })
-  gateway = await startGateway(upstream.url)
-})
-
-afterAll(async () => {
-  await gateway.close()
-  await upstream.close()
+const env = useGatewayOverUpstream({
+  regions: [makeRegion(REGION, 'one')],
+  images: { [REGION]: [makeImage({ name: 'plain', metadata: { description: DESCRIPTION } })] },
 })
 
 it('encodes ASCII byte for byte and anything else as UTF-8', () => {
@@ -30,7 +18,7 @@ it('encodes ASCII byte for byte and anything else as UTF-8', () => {
 })
 
 it('answers non-ASCII text intact, with a Content-Length of its UTF-8 bytes', async () => {
-  const response = await fetch(`${gateway.url}/graphql`, {
+  const response = await fetch(`${env.gateway.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
     body: JSON.stringify({ query: `{ region(id: "${REGION}") { images { nodes { description } } } }` }),

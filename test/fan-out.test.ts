@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { RecordedRequest, RunningRegionService } from '../src/demo/region-service.js'
+import { expect, it } from 'vitest'
+import type { RecordedRequest } from '../src/demo/region-service.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { imageCalls, useGatewayOverUpstream } from './helpers/harness.js'
 
 const REGIONS = Array.from({ length: 10 }, (_, index) => uuid(200 + index, 'b'))
 
-let upstream: RunningRegionService
-let gateway: RunningGateway
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream(
-    {
-      regions: REGIONS.map((id, index) => makeRegion(id, `region-${index}`)),
-      images: Object.fromEntries(
-        REGIONS.map((id, index) => [id, [makeImage({ name: `image-of-${index}` })]]),
-      ),
-    },
-    { latencyMs: 200 },
-  )
-  gateway = await startGateway(upstream.url)
-})
-
-afterAll(async () => {
-  await gateway.close()
-  await upstream.close()
-})
+const env = useGatewayOverUpstream(
+  {
+    regions: REGIONS.map((id, index) => makeRegion(id, `region-${index}`)),
+    images: Object.fromEntries(REGIONS.map((id, index) => [id, [makeImage({ name: `image-of-${index}` })]])),
+  },
+  { latencyMs: 200 },
+)
 
 /** The most requests the upstream had open at one moment. */
 function peakInFlight(requests: readonly RecordedRequest[]): number {
@@ -43,12 +30,12 @@ function peakInFlight(requests: readonly RecordedRequest[]): number {
 }
 
 it('fetches distinct regions concurrently, once each', async () => {
-  const { body } = await gateway.query<{ images: { totalCount: number } }>(
+  const { body } = await env.gateway.query<{ images: { totalCount: number } }>(
     'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }',
     { ids: REGIONS },
   )
   expect(body.data?.images.totalCount).toBe(10)
-  const calls = imageCalls(upstream)
+  const calls = imageCalls(env.upstream)
   expect(calls).toHaveLength(10)
   expect(new Set(calls.map((call) => call.path)).size).toBe(10)
   // Each call takes 200 ms upstream: all ten must have been open at the same time.
@@ -56,10 +43,10 @@ it('fetches distinct regions concurrently, once each', async () => {
 })
 
 it('fetches the regions of an organization concurrently', async () => {
-  upstream.requests.length = 0
-  const { body } = await gateway.query<{ regions: { images: { totalCount: number } }[] }>(
+  env.upstream.requests.length = 0
+  const { body } = await env.gateway.query<{ regions: { images: { totalCount: number } }[] }>(
     `query { regions(organizationId: "${uuid(1)}") { images { totalCount } } }`,
   )
   expect(body.data?.regions.map((region) => region.images.totalCount)).toEqual(Array(10).fill(1))
-  expect(peakInFlight(imageCalls(upstream))).toBe(10)
+  expect(peakInFlight(imageCalls(env.upstream))).toBe(10)
 })

@@ -1,10 +1,15 @@
 import type { ServerResponse } from 'node:http'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { describe, expect, it } from 'vitest'
 import { sendError } from '../src/demo/region-service.js'
 import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/images/model.js'
 import { makeImage, makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway, TOKEN } from './helpers/harness.js'
+import {
+  imageCalls,
+  startFakeUpstream,
+  startGateway,
+  TOKEN,
+  useGatewayOverUpstream,
+} from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)
@@ -76,35 +81,20 @@ const faults = new Map<string, (res: ServerResponse) => void>([
   ],
 ])
 
-let upstream: RunningRegionService
-let gateway: RunningGateway
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream(
-    {
-      regions: [makeRegion(ALPHA, 'alpha'), makeRegion(BETA, 'beta'), makeRegion(KUBE, 'kube', 'kubernetes')],
-      images: { [ALPHA]: alphaImages, [BETA]: betaImages },
+const env = useGatewayOverUpstream(
+  {
+    regions: [makeRegion(ALPHA, 'alpha'), makeRegion(BETA, 'beta'), makeRegion(KUBE, 'kube', 'kubernetes')],
+    images: { [ALPHA]: alphaImages, [BETA]: betaImages },
+  },
+  {
+    intercept: (request, res) => {
+      const fault = [...faults].find(([regionId]) => request.path.includes(`/regions/${regionId}/`))
+      if (!fault) return false
+      fault[1](res)
+      return true
     },
-    {
-      intercept: (request, res) => {
-        const fault = [...faults].find(([regionId]) => request.path.includes(`/regions/${regionId}/`))
-        if (!fault) return false
-        fault[1](res)
-        return true
-      },
-    },
-  )
-  gateway = await startGateway(upstream.url)
-})
-
-afterAll(async () => {
-  await gateway.close()
-  await upstream.close()
-})
-
-beforeEach(() => {
-  upstream.requests.length = 0
-})
+  },
+)
 
 const IMAGE_FIELDS = `
   id imageId regionId name description tags { name value } createdAt createdBy modifiedAt modifiedBy
@@ -116,7 +106,7 @@ const IMAGE_FIELDS = `
 
 describe('images of one region', () => {
   it('maps every nested field of an upstream image', async () => {
-    const { body } = await gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
+    const { body } = await env.gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
       `query($id: ID!, $orgs: [ID!]) { region(id: $id) { images(organizationIds: $orgs, scope: OWNED, first: 500) { nodes { ${IMAGE_FIELDS} } } } }`,
       { id: ALPHA, orgs: [ORG_A] },
     )
@@ -161,7 +151,7 @@ describe('images of one region', () => {
   })
 
   it('gives global images null owner, source and gpu', async () => {
-    const { body } = await gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
+    const { body } = await env.gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
       `query($id: ID!) { region(id: $id) { images { nodes { name ownerOrganizationId source gpu { vendor } softwareVersions { name } } } } }`,
       { id: ALPHA },
     )
@@ -175,13 +165,13 @@ describe('images of one region', () => {
   })
 
   it('forwards the caller token verbatim and sends organizations as repeated keys', async () => {
-    const { body } = await gateway.query(
+    const { body } = await env.gateway.query(
       `query($id: ID!, $orgs: [ID!]) { region(id: $id) { images(organizationIds: $orgs) { totalCount } } }`,
       { id: ALPHA, orgs: [ORG_B, ORG_A, ORG_B] },
       { authorization: `bearer   ${TOKEN}` },
     )
     expect(body.errors).toBeUndefined()
-    const [call] = imageCalls(upstream, ALPHA)
+    const [call] = imageCalls(env.upstream, ALPHA)
     expect(call?.headers.authorization).toBe(`bearer   ${TOKEN}`)
     expect(call?.query.getAll('organizationID')).toEqual([ORG_A, ORG_B])
     expect(call?.query.get('scope')).toBe('available')
@@ -189,7 +179,7 @@ describe('images of one region', () => {
   })
 
   it('filters status in the gateway and counts after filters', async () => {
-    const { body } = await gateway.query<{
+    const { body } = await env.gateway.query<{
       region: { images: { totalCount: number; nodes: { name: string }[] } }
     }>(
       `query($id: ID!) { region(id: $id) { images(status: [READY, FAILED]) { totalCount nodes { name } } } }`,
@@ -200,7 +190,7 @@ describe('images of one region', () => {
   })
 
   it('lists only global images without organizations and only owned ones with scope OWNED', async () => {
-    const { body } = await gateway.query<Record<string, { images: { nodes: { name: string }[] } }>>(
+    const { body } = await env.gateway.query<Record<string, { images: { nodes: { name: string }[] } }>>(
       `query($id: ID!) {
         global: region(id: $id) { images { nodes { name } } }
         owned: region(id: $id) { images(organizationIds: ["${ORG_A}"], scope: OWNED) { nodes { name } } }
@@ -213,7 +203,7 @@ describe('images of one region', () => {
   })
 
   it('makes one upstream call per distinct region key, however many aliases ask', async () => {
-    const { body } = await gateway.query(
+    const { body } = await env.gateway.query(
       `query($a: ID!, $b: ID!) {
         a1: region(id: $a) { images(status: [READY]) { totalCount } }
         a2: region(id: $a) { images(first: 1) { nodes { id } } }
@@ -228,12 +218,12 @@ describe('images of one region', () => {
     )
     expect(body.errors).toBeUndefined()
     // alpha: global (a1,a2,a3,merged), orgs A+B available (a4,a5), org A owned (a6); beta: global.
-    expect(imageCalls(upstream, ALPHA)).toHaveLength(3)
-    expect(imageCalls(upstream, BETA)).toHaveLength(1)
+    expect(imageCalls(env.upstream, ALPHA)).toHaveLength(3)
+    expect(imageCalls(env.upstream, BETA)).toHaveLength(1)
   })
 
   it('answers an empty connection for a kubernetes region without asking the upstream', async () => {
-    const { body } = await gateway.query<{
+    const { body } = await env.gateway.query<{
       regions: { name: string; type: string; images: { totalCount: number } }[]
     }>(
       `query($org: ID!) { regions(organizationId: $org) { name type images { totalCount regions { ok imageCount } } } }`,
@@ -245,8 +235,8 @@ describe('images of one region', () => {
       type: 'KUBERNETES',
       images: { totalCount: 0, regions: [{ ok: true, imageCount: 0 }] },
     })
-    expect(imageCalls(upstream, KUBE)).toHaveLength(0)
-    expect(imageCalls(upstream, ALPHA)).toHaveLength(1)
+    expect(imageCalls(env.upstream, KUBE)).toHaveLength(0)
+    expect(imageCalls(env.upstream, ALPHA)).toHaveLength(1)
   })
 })
 
@@ -258,9 +248,12 @@ describe('errors', () => {
     [EXPIRED, 'UNAUTHENTICATED', 401, 'trace-401'],
     [GARBAGE, 'UPSTREAM_INVALID_RESPONSE', 200, undefined],
   ])('maps region %s to %s at the images path', async (regionId, code, status, traceId) => {
-    const { body } = await gateway.query(`query($id: ID!) { region(id: $id) { id images { totalCount } } }`, {
-      id: regionId,
-    })
+    const { body } = await env.gateway.query(
+      `query($id: ID!) { region(id: $id) { id images { totalCount } } }`,
+      {
+        id: regionId,
+      },
+    )
     expect(body.data).toEqual({ region: { id: regionId, images: null } })
     expect(body.errors).toHaveLength(1)
     const [error] = body.errors ?? []
@@ -278,7 +271,7 @@ describe('errors', () => {
     ]
     for (const query of queries) {
       for (const authorization of [undefined, 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer two words']) {
-        const { body } = await gateway.query(
+        const { body } = await env.gateway.query(
           query,
           {},
           authorization === undefined ? { token: null } : { authorization },
@@ -286,7 +279,7 @@ describe('errors', () => {
         expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED'])
       }
     }
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 
   it('rejects ids that are not UUIDs before any upstream call', async () => {
@@ -305,43 +298,46 @@ describe('errors', () => {
       ['{ regions(organizationId: "not-a-uuid") { id } }', {}, 'organizationId'],
     ]
     for (const [query, variables, argument] of cases) {
-      const { body } = await gateway.query(query, variables)
+      const { body } = await env.gateway.query(query, variables)
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument })
     }
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 
   it('rejects a page size over the maximum and a foreign cursor', async () => {
-    const big = await gateway.query(`{ images(regionIds: ["${ALPHA}"], first: 501) { totalCount } }`)
+    const big = await env.gateway.query(`{ images(regionIds: ["${ALPHA}"], first: 501) { totalCount } }`)
     expect(big.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' })
-    const page = await gateway.query<{ images: { pageInfo: { endCursor: string } } }>(
+    const page = await env.gateway.query<{ images: { pageInfo: { endCursor: string } } }>(
       `{ images(regionIds: ["${ALPHA}"], first: 1) { pageInfo { endCursor } } }`,
     )
     const cursor = page.body.data?.images.pageInfo.endCursor
-    upstream.requests.length = 0
+    env.upstream.requests.length = 0
     for (const after of [cursor, 'garbage!', 'WzEsMl0']) {
-      const { body } = await gateway.query(
+      const { body } = await env.gateway.query(
         `query($after: String) { images(regionIds: ["${ALPHA}"], status: [READY], after: $after) { totalCount } }`,
         { after },
       )
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' })
     }
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 
   it('rejects too many regions in one query', async () => {
     const ids = Array.from({ length: 51 }, (_, index) => uuid(1000 + index))
-    const { body } = await gateway.query('query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }', {
-      ids,
-    })
+    const { body } = await env.gateway.query(
+      'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }',
+      {
+        ids,
+      },
+    )
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'regionIds' })
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 })
 
 describe('merged images of many regions', () => {
   it('keeps the healthy regions when others fail and says why per region', async () => {
-    const { body } = await gateway.query<{
+    const { body } = await env.gateway.query<{
       images: {
         totalCount: number
         nodes: { id: string; name: string; regionId: string }[]
@@ -410,9 +406,12 @@ describe('merged images of many regions', () => {
   })
 
   it('fails the field when every region rejects the caller the same way', async () => {
-    const { body } = await gateway.query(`query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }`, {
-      ids: [EXPIRED],
-    })
+    const { body } = await env.gateway.query(
+      `query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }`,
+      {
+        ids: [EXPIRED],
+      },
+    )
     expect(body.data).toBeNull()
     expect(body.errors?.[0]?.extensions).toMatchObject({
       code: 'UNAUTHENTICATED',
@@ -423,7 +422,7 @@ describe('merged images of many regions', () => {
   })
 
   it('does not fail the field when regions fail for different reasons', async () => {
-    const { body } = await gateway.query<{ images: { regions: { ok: boolean }[] } }>(
+    const { body } = await env.gateway.query<{ images: { regions: { ok: boolean }[] } }>(
       `query($ids: [ID!]!) { images(regionIds: $ids) { regions { ok } } }`,
       { ids: [EXPIRED, BROKEN] },
     )
@@ -436,14 +435,15 @@ describe('merged images of many regions', () => {
     let after: string | null = null
     let pages = 0
     do {
-      const { body }: Awaited<ReturnType<typeof gateway.query<{ images: Page }>>> = await gateway.query<{
-        images: Page
-      }>(
-        `query($ids: [ID!]!, $after: String) { images(regionIds: $ids, organizationIds: ["${ORG_A}", "${ORG_B}"], first: 2, after: $after) {
+      const { body }: Awaited<ReturnType<typeof env.gateway.query<{ images: Page }>>> =
+        await env.gateway.query<{
+          images: Page
+        }>(
+          `query($ids: [ID!]!, $after: String) { images(regionIds: $ids, organizationIds: ["${ORG_A}", "${ORG_B}"], first: 2, after: $after) {
           totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
         } }`,
-        { ids: [ALPHA, BETA], after },
-      )
+          { ids: [ALPHA, BETA], after },
+        )
       const page = body.data?.images as Page
       expect(page.totalCount).toBe(9)
       expect(page.pageInfo.hasPreviousPage).toBe(pages > 0)
@@ -456,7 +456,7 @@ describe('merged images of many regions', () => {
     expect(seen).toHaveLength(9)
     expect(new Set(seen).size).toBe(9)
     // Each page is its own request: alpha and beta are fetched once per page.
-    expect(imageCalls(upstream)).toHaveLength(2 * pages)
+    expect(imageCalls(env.upstream)).toHaveLength(2 * pages)
   })
 })
 
@@ -473,13 +473,13 @@ interface Page {
 
 describe('logs', () => {
   it('never contain the token, and log one line per request and per upstream call', async () => {
-    gateway.logs.lines.length = 0
-    await gateway.query(
+    env.gateway.logs.lines.length = 0
+    await env.gateway.query(
       `query ListThem($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }`,
       { ids: [ALPHA, BROKEN, EXPIRED] },
       { headers: { 'x-request-id': 'req-123' } },
     )
-    const records = gateway.logs.records
+    const records = env.gateway.logs.records
     const request = records.find((record) => record.msg === 'request')
     expect(request).toMatchObject({
       operationName: 'ListThem',
@@ -495,8 +495,8 @@ describe('logs', () => {
         upstream: { regionId: expect.any(String), durationMs: expect.any(Number) },
       })
     }
-    expect(gateway.logs.lines.join('\n')).not.toContain(TOKEN)
-    expect(gateway.logs.lines.join('\n').toLowerCase()).not.toContain('bearer')
+    expect(env.gateway.logs.lines.join('\n')).not.toContain(TOKEN)
+    expect(env.gateway.logs.lines.join('\n').toLowerCase()).not.toContain('bearer')
   })
 })
 
@@ -562,11 +562,12 @@ describe('review fixes', () => {
   })
 
   it('reads a region once whatever the letter case of its id', async () => {
-    const { body } = await gateway.query<{ images: { totalCount: number; regions: { regionId: string }[] } }>(
-      'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount regions { regionId } } }',
-      { ids: [ALPHA, ALPHA.toUpperCase()] },
-    )
+    const { body } = await env.gateway.query<{
+      images: { totalCount: number; regions: { regionId: string }[] }
+    }>('query($ids: [ID!]!) { images(regionIds: $ids) { totalCount regions { regionId } } }', {
+      ids: [ALPHA, ALPHA.toUpperCase()],
+    })
     expect(body.data?.images).toEqual({ totalCount: 3, regions: [{ regionId: ALPHA }] })
-    expect(imageCalls(upstream, ALPHA)).toHaveLength(1)
+    expect(imageCalls(env.upstream, ALPHA)).toHaveLength(1)
   })
 })

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { buildImageConnection, planImageList } from '../src/images/connection.js'
+import { countFacet, FACET_VALUES } from '../src/images/facets.js'
 import { decodeImageId, encodeImageId } from '../src/images/global-id.js'
-import { compareCodePoints } from '../src/images/model.js'
+import { compareCodePoints, ImageModel } from '../src/images/model.js'
+import { makeImage } from './helpers/fixtures.js'
 
 describe('compareCodePoints', () => {
   it('orders by Unicode code point like the upstream, not by UTF-16 code unit', () => {
@@ -53,5 +56,35 @@ describe('global image ids', () => {
     ]) {
       expect(decodeImageId(id)).toBeNull()
     }
+  })
+})
+
+describe('facets cost nothing unless asked for', () => {
+  it('builds a connection without reading what only facets need', () => {
+    let osReads = 0
+    const region = '6f1d2a3b-0c4d-4e5f-8a9b-0c1d2e3f4a5b'
+    const images = Array.from({ length: 20 }, (_, index) => {
+      const upstream = makeImage({ name: `image-${String(index).padStart(2, '0')}` })
+      const os = upstream.spec.os
+      Object.defineProperty(upstream.spec, 'os', {
+        get: () => {
+          osReads++
+          return os
+        },
+      })
+      return new ImageModel(region, upstream)
+    })
+    const plan = planImageList({ status: ['READY'] }, { first: 5 }, 'test')
+    const connection = buildImageConnection(
+      [{ regionId: region, images: { regionId: region, images } }],
+      plan,
+    )
+    expect(connection.nodes).toHaveLength(5)
+    expect(connection.totalCount).toBe(20)
+    expect(osReads).toBe(0)
+    expect(countFacet(connection.facets.images, FACET_VALUES.distros)).toEqual([
+      { value: 'ubuntu', count: 20 },
+    ])
+    expect(osReads).toBe(20)
   })
 })

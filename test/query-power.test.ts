@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { describe, expect, it } from 'vitest'
 import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/images/model.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
 import { CATALOG_REGIONS, catalog } from './helpers/catalog.js'
 import { makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { imageCalls, useGatewayOverUpstream } from './helpers/harness.js'
 
 const KUBE_REGION = uuid(9, 'c')
 const images = catalog()
@@ -14,27 +13,12 @@ const upstreamImages = CATALOG_REGIONS.flatMap((regionId) =>
 )
 const keyOf = (regionId: string, imageId: string) => `${regionId}/${imageId}`
 
-let upstream: RunningRegionService
-let gateway: RunningGateway
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream({
-    regions: [
-      ...CATALOG_REGIONS.map((id, index) => makeRegion(id, `region-${index}`)),
-      makeRegion(KUBE_REGION, 'kube', 'kubernetes'),
-    ],
-    images,
-  })
-  gateway = await startGateway(upstream.url)
-})
-
-afterAll(async () => {
-  await gateway.close()
-  await upstream.close()
-})
-
-beforeEach(() => {
-  upstream.requests.length = 0
+const env = useGatewayOverUpstream({
+  regions: [
+    ...CATALOG_REGIONS.map((id, index) => makeRegion(id, `region-${index}`)),
+    makeRegion(KUBE_REGION, 'kube', 'kubernetes'),
+  ],
+  images,
 })
 
 interface Node {
@@ -76,7 +60,7 @@ const LIST = `query List($filter: ImageFilter, $orderBy: [ImageOrder!], $first: 
 }`
 
 async function page(variables: Record<string, unknown>): Promise<Page> {
-  const { body } = await gateway.query<{ images: Page }>(LIST, variables)
+  const { body } = await env.gateway.query<{ images: Page }>(LIST, variables)
   expect(body.errors).toBeUndefined()
   return body.data?.images as Page
 }
@@ -188,16 +172,16 @@ describe('filters', () => {
   })
 
   it('rejects contradictory sizes before any upstream call', async () => {
-    const { body } = await gateway.query(LIST, { filter: { minSizeGiB: 50, maxSizeGiB: 10 } })
+    const { body } = await env.gateway.query(LIST, { filter: { minSizeGiB: 50, maxSizeGiB: 10 } })
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter' })
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 })
 
 describe('facets', () => {
   it('count the filtered set, the same as counting the listed images a second way', async () => {
     const filter = { os: { distros: ['ubuntu', 'rocky'] }, maxSizeGiB: 50 }
-    const { body } = await gateway.query<{ images: { facets: Record<string, Facet[]> } }>(
+    const { body } = await env.gateway.query<{ images: { facets: Record<string, Facet[]> } }>(
       `query($filter: ImageFilter) { images(regionIds: ${JSON.stringify(CATALOG_REGIONS)}, organizationIds: ["${ORG_A}", "${ORG_B}"], filter: $filter, first: 1) {
         facets {
           architectures { value count } virtualizations { value count } states { value count }
@@ -333,21 +317,25 @@ describe('ordering and paging', () => {
     const again = await page({ first: 10, after: first.pageInfo.endCursor })
     const repeated = await page({ first: 10, after: first.pageInfo.endCursor })
     expect(repeated.edges.map((edge) => edge.node.id)).toEqual(again.edges.map((edge) => edge.node.id))
-    upstream.requests.length = 0
+    env.upstream.requests.length = 0
     for (const variables of [
       { orderBy: [{ field: 'SIZE' }] },
       { filter: { hasSoftware: true } },
       { filter: { architectures: ['X86_64'] } },
     ]) {
-      const { body } = await gateway.query(LIST, { ...variables, first: 10, after: first.pageInfo.endCursor })
+      const { body } = await env.gateway.query(LIST, {
+        ...variables,
+        first: 10,
+        after: first.pageInfo.endCursor,
+      })
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' })
     }
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 
   it('caps the page size and refuses first with last', async () => {
     for (const variables of [{ first: 501 }, { last: 1000 }, { first: -1 }, { first: 5, last: 5 }]) {
-      const { body } = await gateway.query(LIST, variables)
+      const { body } = await env.gateway.query(LIST, variables)
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
     }
     const defaults = await page({})
@@ -359,7 +347,9 @@ describe('lookups and organization-wide lists', () => {
   it('serves list, facets, lookup, node and two aliases of a region with one upstream call per region', async () => {
     const [regionId] = CATALOG_REGIONS as [string]
     const target = images[regionId]?.find((image) => tag(image, OWNER_ORGANIZATION_TAG) === ORG_A)
-    const { body } = await gateway.query<Record<string, { images?: { totalCount: number }; name?: string }>>(
+    const { body } = await env.gateway.query<
+      Record<string, { images?: { totalCount: number }; name?: string }>
+    >(
       `query($r: ID!, $image: ID!) {
         list: images(regionIds: [$r], organizationIds: ["${ORG_A}"], first: 5) { totalCount facets { distros { value count } } }
         a: region(id: $r) { images(organizationIds: ["${ORG_A}"], filter: { hasSoftware: true }) { totalCount } }
@@ -372,11 +362,11 @@ describe('lookups and organization-wide lists', () => {
     expect(body.errors).toBeUndefined()
     expect(body.data?.found).toEqual({ name: target?.metadata.name, ownerOrganizationId: ORG_A })
     expect(body.data?.missing).toBeNull()
-    expect(imageCalls(upstream)).toHaveLength(1)
+    expect(imageCalls(env.upstream)).toHaveLength(1)
   })
 
   it('refetches an image by its node id, owned or global', async () => {
-    const { body } = await gateway.query<{
+    const { body } = await env.gateway.query<{
       images: { nodes: { id: string; name: string; source: string | null }[] }
     }>(
       `{ images(regionIds: ${JSON.stringify(CATALOG_REGIONS)}, organizationIds: ["${ORG_A}"], first: 500) { nodes { id name source } } }`,
@@ -385,18 +375,17 @@ describe('lookups and organization-wide lists', () => {
     const owned = nodes.find((node) => node.source !== null)
     const global = nodes.find((node) => node.source === null)
     for (const node of [owned, global]) {
-      const result = await gateway.query<{ node: { __typename: string; id: string; name: string } | null }>(
-        'query($id: ID!) { node(id: $id) { __typename id ... on Image { name } } }',
-        { id: node?.id },
-      )
+      const result = await env.gateway.query<{
+        node: { __typename: string; id: string; name: string } | null
+      }>('query($id: ID!) { node(id: $id) { __typename id ... on Image { name } } }', { id: node?.id })
       expect(result.body.data?.node).toEqual({ __typename: 'Image', id: node?.id, name: node?.name })
     }
-    const bad = await gateway.query('{ node(id: "bm90LWFuLWlk") { id } }')
+    const bad = await env.gateway.query('{ node(id: "bm90LWFuLWlk") { id } }')
     expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
   })
 
   it('lists every image-serving region of an organization, fetching the region list once', async () => {
-    const { body } = await gateway.query<{ a: Page; b: Page }>(
+    const { body } = await env.gateway.query<{ a: Page; b: Page }>(
       `{
         a: images(organizationId: "${ORG_A}", first: 1) { totalCount }
         b: images(organizationId: "${ORG_A}", filter: { sources: [IMPORT] }) { totalCount }
@@ -407,17 +396,17 @@ describe('lookups and organization-wide lists', () => {
       [undefined, ORG_A].includes(tag(image, OWNER_ORGANIZATION_TAG)),
     )
     expect(body.data?.a.totalCount).toBe(visible.length)
-    expect(upstream.requests.filter((request) => request.path.endsWith('/regions'))).toHaveLength(1)
-    const calls = imageCalls(upstream)
+    expect(env.upstream.requests.filter((request) => request.path.endsWith('/regions'))).toHaveLength(1)
+    const calls = imageCalls(env.upstream)
     expect(calls.map((call) => call.path.split('/')[4]).sort()).toEqual([...CATALOG_REGIONS].sort())
     for (const call of calls) expect(call.query.getAll('organizationID')).toEqual([ORG_A])
   })
 
   it('wants exactly one of regionIds and organizationId', async () => {
     for (const args of [`regionIds: ["${CATALOG_REGIONS[0]}"], organizationId: "${ORG_A}"`, 'first: 1']) {
-      const { body } = await gateway.query(`{ images(${args}) { totalCount } }`)
+      const { body } = await env.gateway.query(`{ images(${args}) { totalCount } }`)
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
     }
-    expect(upstream.requests).toHaveLength(0)
+    expect(env.upstream.requests).toHaveLength(0)
   })
 })

@@ -1,45 +1,28 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { describe, expect, it } from 'vitest'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { imageCalls, useGatewayOverUpstream } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
-let upstream: RunningRegionService
-let gateway: RunningGateway
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream({
-    regions: [makeRegion(ALPHA, 'alpha'), makeRegion(BETA, 'beta')],
-    images: { [ALPHA]: [makeImage()], [BETA]: [makeImage()] },
-  })
-  gateway = await startGateway(upstream.url)
-})
-
-afterAll(async () => {
-  await gateway.close()
-  await upstream.close()
-})
-
-beforeEach(() => {
-  upstream.requests.length = 0
-  gateway.logs.lines.length = 0
+const env = useGatewayOverUpstream({
+  regions: [makeRegion(ALPHA, 'alpha'), makeRegion(BETA, 'beta')],
+  images: { [ALPHA]: [makeImage()], [BETA]: [makeImage()] },
 })
 
 const QUERY = `query Ids($ids: [ID!]!) { images(regionIds: $ids, organizationIds: ["${ORG_A}"]) { totalCount } }`
 
 /** The request's id as seen on the response, every log line and every upstream call. */
 async function idsAcrossTheRequest(headers: Record<string, string> = {}) {
-  const response = await gateway.query(QUERY, { ids: [ALPHA, BETA] }, { headers })
+  const response = await env.gateway.query(QUERY, { ids: [ALPHA, BETA] }, { headers })
   expect(response.body.errors).toBeUndefined()
-  const logLines = gateway.logs.records
+  const logLines = env.gateway.logs.records
   return {
     echoed: response.headers.get('x-request-id'),
     logged: logLines.map((line) => line.requestId),
     logMessages: logLines.map((line) => line.msg),
-    upstream: imageCalls(upstream).map((call) => call.headers['x-request-id']),
+    upstream: imageCalls(env.upstream).map((call) => call.headers['x-request-id']),
   }
 }
 
@@ -75,18 +58,18 @@ describe('request ids', () => {
     const seen = await idsAcrossTheRequest({ 'x-request-id': offered })
     expect(seen.echoed).toMatch(UUID)
     expect(new Set([...seen.logged, ...seen.upstream])).toEqual(new Set([seen.echoed]))
-    expect(JSON.stringify(gateway.logs.lines)).not.toContain(offered)
+    expect(JSON.stringify(env.gateway.logs.lines)).not.toContain(offered)
   })
 
   it('is echoed on every response, errors and health checks included', async () => {
-    const invalid = await fetch(`${gateway.url}/graphql`, {
+    const invalid = await fetch(`${env.gateway.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'bad-json-1' },
       body: '{not json',
     })
     expect(invalid.status).toBe(400)
     expect(invalid.headers.get('x-request-id')).toBe('bad-json-1')
-    const health = await fetch(`${gateway.url}/healthz`, { headers: { 'x-request-id': 'probe-1' } })
+    const health = await fetch(`${env.gateway.url}/healthz`, { headers: { 'x-request-id': 'probe-1' } })
     expect(health.status).toBe(200)
     expect(health.headers.get('x-request-id')).toBe('probe-1')
   })

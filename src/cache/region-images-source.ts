@@ -116,11 +116,6 @@ export class RegionImagesSource {
     return loading
   }
 
-  /** Calls currently shared (for tests and metrics). */
-  get inFlight(): number {
-    return this.#inFlight.size
-  }
-
   async #loadThrough(key: string, fetch: () => Promise<RegionImages>): Promise<RegionImages> {
     const store = this.#store
     if (!store) return fetch()

@@ -12,6 +12,7 @@ import {
 } from './paging.js'
 import {
   checkImageFilter,
+  type ImagePredicate,
   type ImageSelection,
   selectionFingerprint,
   selectionKey,
@@ -62,6 +63,10 @@ export interface ImageConnectionModel {
 export interface ImageListPlan {
   readonly ordering: ImageOrdering
   readonly selection: ImageSelection
+  /** The selection's exact text (paging and scope aside): equal keys select the same images. */
+  readonly selectionKey: string
+  /** All filters as one test, or null when the selection keeps every image. */
+  readonly predicate: ImagePredicate | null
   readonly fingerprint: string
   readonly page: PageRequest
 }
@@ -74,7 +79,14 @@ export function planImageList(selection: ImageSelection, pageArgs: PageArgs, sco
   checkImageFilter(selection.filter)
   const ordering = new ImageOrdering(selection.orderBy)
   const fingerprint = selectionFingerprint(selection, scope)
-  return { ordering, selection, fingerprint, page: toPageRequest(pageArgs, ordering, fingerprint) }
+  return {
+    ordering,
+    selection,
+    selectionKey: selectionKey(selection),
+    predicate: selectionPredicate(selection),
+    fingerprint,
+    page: toPageRequest(pageArgs, ordering, fingerprint),
+  }
 }
 
 // Filtering and sorting a region's answer happens once per distinct selection, however many
@@ -90,12 +102,10 @@ function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly Image
     bySelection = new Map()
     selectedByAnswer.set(answer, bySelection)
   }
-  // Paging aside, equal selection texts (without the list's scope) select the same images.
-  const key = selectionKey(plan.selection)
+  const key = plan.selectionKey
   let selected = bySelection.get(key)
   if (!selected) {
-    const predicate = selectionPredicate(plan.selection)
-    const kept = predicate ? answer.images.filter(predicate) : [...answer.images]
+    const kept = plan.predicate ? answer.images.filter(plan.predicate) : [...answer.images]
     selected = kept.sort(plan.ordering.compareImages)
     if (bySelection.size >= SELECTIONS_PER_ANSWER) {
       bySelection.delete(bySelection.keys().next().value as string)

@@ -1,5 +1,6 @@
+import { isUuid } from '../validation.js'
+
 const IMAGE_PREFIX = 'Image:'
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** What a global image id holds: enough to fetch the image again (its owner decides the upstream query). */
 export interface ImageAddress {
@@ -22,13 +23,7 @@ export function decodeImageId(id: string): ImageAddress | null {
   // Region and owner ids are UUIDs (no colon), so the first two colons split the parts.
   const [regionId, owner, ...rest] = text.slice(IMAGE_PREFIX.length).split(':')
   const imageId = rest.join(':')
-  if (
-    !regionId ||
-    !UUID.test(regionId) ||
-    owner === undefined ||
-    (owner !== '' && !UUID.test(owner)) ||
-    !imageId
-  ) {
+  if (!regionId || !isUuid(regionId) || owner === undefined || (owner !== '' && !isUuid(owner)) || !imageId) {
     return null
   }
   return { regionId, ownerOrganizationId: owner === '' ? null : owner, imageId }

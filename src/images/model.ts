@@ -192,11 +192,6 @@ export class ImageModel {
   }
 }
 
-/** Wraps one upstream image (already validated against the contract) as the schema's Image. */
-export function toImageModel(regionId: string, image: UpstreamImage): ImageModel {
-  return new ImageModel(regionId, image)
-}
-
 /**
  * Orders strings by Unicode code point, as the Region Service (Go) sorts names. JavaScript's
  * `<` compares UTF-16 code units, which differs for characters beyond the BMP.

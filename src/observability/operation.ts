@@ -7,6 +7,11 @@ export interface ExecutedOperation {
   readonly type: OperationTypeNode | undefined
 }
 
+/** The HTTP request an execution belongs to (yoga puts it on the context). */
+export function executionRequest(contextValue: unknown): Request | undefined {
+  return (contextValue as { request?: Request } | undefined)?.request
+}
+
 export function executedOperation(
   document: DocumentNode,
   operationName: string | null | undefined,

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga'
 import { type GatewayMetrics, type OperationOutcome, OTHER_LABEL } from '../observability/metrics.js'
-import { executedOperation, operationOutcome } from '../observability/operation.js'
+import { executedOperation, executionRequest, operationOutcome } from '../observability/operation.js'
 
 interface OperationRecord {
   operationName: string
@@ -48,7 +48,7 @@ export function useMetrics(metrics: GatewayMetrics, endpoint: string): Plugin {
       },
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request
+      const request = executionRequest(args.contextValue)
       const record = request && operations.get(request)
       if (!record) return
       record.executed = true

@@ -32,6 +32,13 @@ export function persistedDocumentId(params: GraphQLParams & { documentId?: unkno
   return match ? `sha256:${match[1]}` : raw
 }
 
+function persistedOnly(): GatewayError {
+  return new GatewayError(
+    'PERSISTED_QUERY_ONLY',
+    'This gateway only runs persisted documents; send a documentId.',
+  )
+}
+
 /** Runs documents by hash; with `only`, refuses query texts. */
 export function usePersistedDocuments(documents: ReadonlyMap<string, string>, only: boolean): Plugin {
   return usePersistedOperations({
@@ -40,18 +47,11 @@ export function usePersistedDocuments(documents: ReadonlyMap<string, string>, on
     extractPersistedOperationId: persistedDocumentId,
     customErrors: {
       notFound: () => new GatewayError('PERSISTED_QUERY_NOT_FOUND', 'No persisted document has this id.'),
-      persistedQueryOnly: () =>
-        new GatewayError(
-          'PERSISTED_QUERY_ONLY',
-          'This gateway only runs persisted documents; send a documentId.',
-        ),
+      persistedQueryOnly: persistedOnly,
       // Neither a query nor a document id: a bad request (HTTP 400), as without this plugin.
       keyNotFound: () => {
         const error = only
-          ? new GatewayError(
-              'PERSISTED_QUERY_ONLY',
-              'This gateway only runs persisted documents; send a documentId.',
-            )
+          ? persistedOnly()
           : new GatewayError('BAD_USER_INPUT', 'Send a GraphQL "query" string or a "documentId".')
         error.extensions.http = { status: 400 }
         return error

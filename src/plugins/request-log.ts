@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { getOperationAST } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import { requestState } from '../context.js'
 import type { Logger } from '../logger.js'
+import { executedOperation, executionRequest } from '../observability/operation.js'
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 const servedRequest = new AsyncLocalStorage<Logger>()
@@ -29,11 +29,10 @@ export function useRequestLog(logger: Logger): Plugin {
       requestState(request, logger)
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request
+      const request = executionRequest(args.contextValue)
       if (!request) return
-      const operation = getOperationAST(args.document, args.operationName)
       // Only a name the document defines: a caller-chosen operationName could be anything.
-      requestState(request, logger).operationName = operation?.name?.value
+      requestState(request, logger).operationName = executedOperation(args.document, args.operationName).name
     },
     onResponse({ request, response }) {
       const state = requestState(request, logger)

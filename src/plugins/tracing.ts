@@ -9,7 +9,12 @@ import {
 import type { Plugin } from 'graphql-yoga'
 import { requestState } from '../context.js'
 import type { Logger } from '../logger.js'
-import { errorCodes, executedOperation, operationOutcome } from '../observability/operation.js'
+import {
+  errorCodes,
+  executedOperation,
+  executionRequest,
+  operationOutcome,
+} from '../observability/operation.js'
 import {
   ATTR_GRAPHQL_OPERATION_NAME,
   ATTR_GRAPHQL_OPERATION_TYPE,
@@ -62,7 +67,7 @@ export function useTracing(tracing: GatewayTracing, graphqlEndpoint: string, log
       },
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request
+      const request = executionRequest(args.contextValue)
       const operation = request && operationSpans.get(request)
       if (!operation) return
       operation.executed = true

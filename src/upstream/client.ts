@@ -5,11 +5,12 @@ import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici'
 import type { ResilienceConfig } from '../config.js'
 import { codeForUpstreamStatus, GatewayError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { isUuid } from '../validation.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
 import { ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
 import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
-import type { UpstreamImage, UpstreamImageScope, UpstreamImageState, UpstreamRegion } from './types.js'
+import type { UpstreamImage, UpstreamImageScope, UpstreamRegion } from './types.js'
 
 export interface RegionApiClientOptions {
   /** Base URL of the Region Service, without a trailing slash. */
@@ -35,7 +36,6 @@ export interface ListImagesRequest {
   readonly organizationIds: readonly string[]
   /** Only meaningful with organizationIds; omitted otherwise. */
   readonly scope?: UpstreamImageScope | undefined
-  readonly status?: readonly UpstreamImageState[] | undefined
 }
 
 /** One finished upstream call (one HTTP attempt), as the per-request log line counts it. */
@@ -113,7 +113,6 @@ export interface UpstreamProbe {
 }
 
 const PROBE_PATH = '/api/v1/organizations/00000000-0000-0000-0000-000000000000/regions'
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ERROR_BODY_LIMIT = 64 * 1024
 
 interface CallTarget {
@@ -243,7 +242,6 @@ export class RegionApiClient {
     const query = new URLSearchParams()
     for (const organizationId of req.organizationIds) query.append('organizationID', organizationId)
     if (req.scope !== undefined && req.organizationIds.length > 0) query.set('scope', req.scope)
-    for (const state of req.status ?? []) query.append('status', state)
     const search = query.size > 0 ? `?${query}` : ''
     const target: CallTarget = {
       operation: 'listImages',
@@ -592,7 +590,7 @@ function extraHeaders(headers: Readonly<Record<string, string>> | undefined): Re
 
 function assertUuid(value: string, what: string): void {
   // Resolvers validate first; this guards the URL path against anything that slipped through.
-  if (!UUID.test(value)) throw new GatewayError('BAD_USER_INPUT', `The ${what} id must be a UUID.`)
+  if (!isUuid(value)) throw new GatewayError('BAD_USER_INPUT', `The ${what} id must be a UUID.`)
 }
 
 function describeCause(error: unknown): string {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { loadConfig, type ResilienceConfig, type SecurityConfig } from '../../src/config.js'
 import {
   type RegionServiceData,
@@ -137,4 +138,47 @@ export async function freeLoopbackPort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/** The fake upstream and the gateway in front of it, shared by the tests of one file. */
+export interface GatewayOverUpstream {
+  readonly upstream: RunningRegionService
+  readonly gateway: RunningGateway
+}
+
+/**
+ * Registers the hooks most suites need: start a fake upstream and a gateway in front of it
+ * before the file's tests, forget what they recorded before each test, stop both after.
+ */
+export function useGatewayOverUpstream(
+  data: RegionServiceData,
+  upstreamOptions: Omit<RegionServiceOptions, 'data'> = {},
+  settings: Partial<GatewaySettings> = {},
+): GatewayOverUpstream {
+  let upstream: RunningRegionService | undefined
+  let gateway: RunningGateway | undefined
+  beforeAll(async () => {
+    upstream = await startFakeUpstream(data, upstreamOptions)
+    gateway = await startGateway(upstream.url, settings)
+  })
+  afterAll(async () => {
+    await gateway?.close()
+    await upstream?.close()
+  })
+  beforeEach(() => {
+    if (upstream) upstream.requests.length = 0
+    if (gateway) gateway.logs.lines.length = 0
+  })
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('used before beforeAll started the gateway')
+    return value
+  }
+  return {
+    get upstream() {
+      return started(upstream)
+    },
+    get gateway() {
+      return started(gateway)
+    },
+  }
 }

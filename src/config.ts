@@ -105,6 +105,7 @@ const environmentSchema = z.object({
   UPSTREAM_TIMEOUT_MS: integer(1, 600_000).default(5000),
   UPSTREAM_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   UPSTREAM_CONNECTIONS: integer(1, 4096).default(256),
+  UPSTREAM_ANSWER_MEMO_BYTES: integer(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),
@@ -225,6 +226,8 @@ export interface Config {
   readonly upstreamTimeoutMs: number
   readonly upstreamMaxBodyBytes: number
   readonly upstreamConnections: number
+  /** Body bytes of byte-identical answers parsed once and shared; 0 = off. */
+  readonly upstreamAnswerMemoBytes: number
   readonly maxRegionsPerQuery: number
   readonly demoPort: number
   readonly persistedDocumentsOnly: boolean
@@ -320,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     upstreamMaxBodyBytes: e.UPSTREAM_MAX_BODY_BYTES,
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
+    upstreamAnswerMemoBytes: e.UPSTREAM_ANSWER_MEMO_BYTES,
     maxRegionsPerQuery: e.MAX_REGIONS_PER_QUERY,
     demoPort: e.DEMO_PORT,
     persistedDocumentsOnly: e.PERSISTED_DOCUMENTS_ONLY,

@@ -5,6 +5,7 @@ import type { RegionImages } from './images/connection.js'
 import { ImageModel } from './images/model.js'
 import { type RegionModel, toRegionModel } from './regions/model.js'
 import type { CallerRegionApi } from './upstream/client.js'
+import type { UpstreamImage } from './upstream/types.js'
 
 /** What one upstream image-list call is about; status and paging are applied in the gateway. */
 export interface RegionImagesKey {
@@ -75,13 +76,24 @@ export function createLoaders(upstream: CallerRegionApi, shared?: SharedImages):
   }
 }
 
+// The client hands out one array for byte-identical answers of a region (its AnswerMemo): their
+// models, and the selections cached on them, are then made once too.
+const modelsOfAnswer = new WeakMap<readonly UpstreamImage[], RegionImages>()
+
 async function fetchRegionImages(upstream: CallerRegionApi, key: RegionImagesKey): Promise<RegionImages> {
   const images = await upstream.listImages({
     regionId: key.regionId,
     organizationIds: key.organizationIds,
     scope: key.scope === null ? undefined : key.scope === 'OWNED' ? 'owned' : 'available',
   })
-  return { regionId: key.regionId, images: images.map((image) => new ImageModel(key.regionId, image)) }
+  const known = modelsOfAnswer.get(images)
+  if (known?.regionId === key.regionId) return known
+  const answer = {
+    regionId: key.regionId,
+    images: images.map((image) => new ImageModel(key.regionId, image)),
+  }
+  modelsOfAnswer.set(images, answer)
+  return answer
 }
 
 function asError(error: unknown): Error {

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       upstreamMaxBodyBytes: config.upstreamMaxBodyBytes,
       upstreamConnections: config.upstreamConnections,
+      upstreamAnswerMemoBytes: config.upstreamAnswerMemoBytes,
       maxRegionsPerQuery: config.maxRegionsPerQuery,
       persistedDocumentsOnly: config.persistedDocumentsOnly,
       cacheTtlMs: config.cacheTtlMs,

@@ -16,10 +16,11 @@ import { GatewayMetrics } from './observability/metrics.js'
 import { type GatewayTracing, tracingUpstreamObserver } from './observability/tracing.js'
 import { combineUpstreamObservers } from './observability/upstream-observers.js'
 import { corsOptions, useBrowserCsrfPrevention, useVaryOnOrigin } from './plugins/browser-security.js'
-import { EncodedResponse } from './plugins/encoded-response.js'
+import { useChunkedJsonResponses } from './plugins/json-response.js'
 import { useMetrics } from './plugins/metrics.js'
 import { loadPersistedDocuments, usePersistedDocuments } from './plugins/persisted-documents.js'
 import { useQueryLimits } from './plugins/query-limits.js'
+import { useRequestBodyLimit } from './plugins/request-body-limit.js'
 import { servedRequestLogger, useRequestLog } from './plugins/request-log.js'
 import { useTracing } from './plugins/tracing.js'
 import { Readiness } from './readiness.js'
@@ -41,6 +42,8 @@ export interface GatewaySettings {
   readonly upstreamTimeoutMs: number
   readonly upstreamMaxBodyBytes: number
   readonly upstreamConnections: number
+  /** Body bytes of byte-identical upstream answers parsed once and shared; 0 or absent = off. */
+  readonly upstreamAnswerMemoBytes?: number
   readonly maxRegionsPerQuery: number
   /** Deadline, retries, concurrency caps and circuit breaker of upstream calls. */
   readonly resilience: ResilienceConfig
@@ -121,6 +124,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     timeoutMs: settings.upstreamTimeoutMs,
     maxBodyBytes: settings.upstreamMaxBodyBytes,
     connections: settings.upstreamConnections,
+    answerMemoBytes: settings.upstreamAnswerMemoBytes,
     resilience: settings.resilience,
     logger,
     observer: combineUpstreamObservers([
@@ -145,8 +149,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     landingPage: false,
-    fetchAPI: { Response: EncodedResponse as unknown as typeof Response },
-    maxRequestBodySize: security.maxRequestBodyBytes,
+    // Enforced by useRequestBodyLimit, which does not stream every body through a transform.
+    maxRequestBodySize: false,
     cors: corsOptions(security.corsOrigins),
     maskedErrors: {
       maskError: (error, message, isDev) =>
@@ -183,6 +187,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       // Compiles each validated document once (cached with yoga's parse cache): executing the
       // large image lists is most of the gateway's CPU time.
       useGraphQlJit(),
+      useChunkedJsonResponses(),
+      useRequestBodyLimit(security.maxRequestBodyBytes),
       useRequestLog(logger),
       useReadinessCheck({
         endpoint: READINESS_ENDPOINT,

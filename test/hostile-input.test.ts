@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningRegionService } from '../src/demo/region-service.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
@@ -130,6 +131,54 @@ describe('query limits reject before any upstream call', () => {
     expect(response.status).toBe(413)
     expect(await response.json()).toEqual({
       errors: [expect.objectContaining({ extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } })],
+    })
+  })
+})
+
+describe('request bodies without a Content-Length (chunked)', () => {
+  /** POSTs `body` in chunks, so the request has Transfer-Encoding: chunked and no length. */
+  function postChunked(body: string): Promise<{ status: number; text: string }> {
+    const { port } = new URL(strict.url)
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/graphql',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        },
+        (res) => {
+          let text = ''
+          res.on('data', (chunk) => {
+            text += chunk
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+        },
+      )
+      req.on('error', reject)
+      for (let offset = 0; offset < body.length; offset += 512) req.write(body.slice(offset, offset + 512))
+      req.end()
+    })
+  }
+
+  it('are counted as they arrive: over the limit is 413', async () => {
+    const answer = await postChunked(
+      JSON.stringify({ query: '{ gateway { version } }', variables: { padding: 'x'.repeat(4096) } }),
+    )
+    expect(answer.status).toBe(413)
+    expect(JSON.parse(answer.text)).toEqual({
+      errors: [expect.objectContaining({ extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } })],
+    })
+  })
+
+  it('are served within the limit', async () => {
+    const answer = await postChunked(
+      JSON.stringify({ query: `{ region(id: "${REGION}") { images { nodes { name } } } }` }),
+    )
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.text)).toEqual({
+      data: { region: { images: { nodes: [{ name: 'debian-12' }] } } },
     })
   })
 })

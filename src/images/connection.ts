@@ -90,8 +90,9 @@ export function planImageList(selection: ImageSelection, pageArgs: PageArgs, sco
 }
 
 // Filtering and sorting a region's answer happens once per distinct selection, however many
-// fields or aliases ask for it. An answer lives for one request, or for the response cache's
-// TTL when that is on; so each answer keeps only its last few selections.
+// fields or aliases ask for it. An answer lives for one request, for the response cache's
+// TTL when that is on, or while byte-identical answers keep arriving (the upstream client's
+// AnswerMemo), when callers share it; so each answer keeps only its last few selections.
 const SELECTIONS_PER_ANSWER = 16
 const selectedByAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
 const indexByAnswer = new WeakMap<RegionImages, Map<string, ImageModel>>()

@@ -91,6 +91,12 @@ export class GatewayMetrics {
     help: 'Calls to the Region Service waiting for their answer right now.',
     registers: [this.registry],
   })
+  readonly #upstreamReused = new Counter({
+    name: 'gateway_upstream_answers_reused_total',
+    help: 'Answers of the Region Service byte-identical to one parsed before, whose parse was reused, by region and operation.',
+    labelNames: ['region', 'operation'] as const,
+    registers: [this.registry],
+  })
   readonly #upstreamRetries = new Counter({
     name: 'gateway_upstream_retries_total',
     help: 'Calls to the Region Service sent again after a retryable failure, by region and operation.',
@@ -181,6 +187,7 @@ export class GatewayMetrics {
             outcome: result.code === undefined ? 'ok' : result.code.toLowerCase(),
           })
           this.#upstreamDuration.observe({ region, operation: result.operation }, result.durationMs / 1000)
+          if (result.reused) this.#upstreamReused.inc({ region, operation: result.operation })
         },
       }
     },

@@ -6,6 +6,7 @@ import type { ResilienceConfig } from '../config.js'
 import { codeForUpstreamStatus, GatewayError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { isUuid } from '../validation.js'
+import { AnswerMemo } from './answer-memo.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
 import { ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
@@ -28,6 +29,11 @@ export interface RegionApiClientOptions {
   readonly random?: () => number
   /** Watches every call (metrics, tracing); sees no credentials. */
   readonly observer?: UpstreamObserver | undefined
+  /**
+   * Body bytes of parsed answers kept so byte-identical answers are parsed and checked once
+   * (see AnswerMemo); 0 or absent turns that off.
+   */
+  readonly answerMemoBytes?: number | undefined
 }
 
 export interface ListImagesRequest {
@@ -47,6 +53,8 @@ export interface UpstreamCallRecord {
   readonly code?: string | undefined
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt?: number | undefined
+  /** The answer was byte-identical to one parsed before, and that parse was used. */
+  readonly reused?: boolean | undefined
 }
 
 /** What an observer learns when an upstream call starts. Never carries the caller's token. */
@@ -132,7 +140,13 @@ interface OperationCaller extends CallerIdentity {
 
 /** How one HTTP attempt ended, and what it says about the region's health. */
 type AttemptOutcome =
-  | { readonly ok: true; readonly body: unknown; readonly status: number; readonly durationMs: number }
+  | {
+      readonly ok: true
+      readonly body: unknown
+      readonly status: number
+      readonly durationMs: number
+      readonly reused: boolean
+    }
   | {
       readonly ok: false
       readonly error: GatewayError
@@ -161,6 +175,7 @@ export class RegionApiClient {
   readonly #validators: ContractValidators
   readonly #slots: ConcurrencyLimit
   readonly #breakers: CircuitBreakers
+  readonly #answers: AnswerMemo | undefined
 
   constructor(options: RegionApiClientOptions) {
     this.#options = options
@@ -175,6 +190,7 @@ export class RegionApiClient {
       bodyTimeout: options.timeoutMs,
     })
     this.#validators = compileContractValidators()
+    this.#answers = options.answerMemoBytes ? new AnswerMemo(options.answerMemoBytes) : undefined
     this.#slots = new ConcurrencyLimit(options.resilience.maxConcurrency)
     const log = options.logger.child({ component: 'upstream' })
     this.#breakers = new CircuitBreakers({
@@ -205,6 +221,7 @@ export class RegionApiClient {
   }
 
   async close(): Promise<void> {
+    this.#answers?.clear()
     await this.#dispatcher.close()
   }
 
@@ -278,11 +295,12 @@ export class RegionApiClient {
       requestId: caller.requestId,
     })
     const started = performance.now()
-    const finish = (status: number | undefined, failure: GatewayError | undefined) =>
+    const finish = (status: number | undefined, failure: GatewayError | undefined, reused?: boolean) =>
       observed?.finished({
         operation: target.operation,
         regionId: target.regionId,
         status,
+        reused,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         code: failure?.code,
         upstreamTraceId: failure?.traceId,
@@ -313,7 +331,7 @@ export class RegionApiClient {
         : this.#retryDelay(caller, attempt, outcome.retryable, outcome.retryAfterMs)
       this.#report(caller, target, attempt, outcome, delay)
       if (outcome.ok) {
-        finish(outcome.status, undefined)
+        finish(outcome.status, undefined, outcome.reused)
         return outcome.body as T
       }
       if (delay === undefined) {
@@ -410,9 +428,8 @@ export class RegionApiClient {
       })
       status = response.statusCode
       if (status >= 200 && status < 300) {
-        const body = await this.#readJson(response, target)
-        if (!contract(body)) throw invalidResponse(target, describeViolation(contract.errors))
-        return { ok: true, body, status, durationMs: elapsed() }
+        const { body, reused } = await this.#readAnswer(response, target, contract)
+        return { ok: true, body, status, durationMs: elapsed(), reused }
       }
       const error = await this.#statusError(response.body, status, target, caller.authorization)
       return {
@@ -482,22 +499,38 @@ export class RegionApiClient {
     else caller.log.info(fields, 'upstream call')
   }
 
-  async #readJson(response: Dispatcher.ResponseData, target: CallTarget): Promise<unknown> {
+  /**
+   * Reads a 2xx body (bounded), parses it and checks it against the contract; a byte-identical
+   * body seen before is not parsed again (AnswerMemo).
+   */
+  async #readAnswer(
+    response: Dispatcher.ResponseData,
+    target: CallTarget,
+    contract: ValidateFunction<unknown>,
+  ): Promise<{ body: unknown; reused: boolean }> {
+    const tooLarge = () =>
+      invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
     const declared = Number(response.headers['content-length'])
     if (declared > this.#options.maxBodyBytes) {
       // Refused before reading: the connection is dropped rather than drained.
       response.body.destroy()
-      throw invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
+      throw tooLarge()
     }
-    const text = await readBounded(response.body, this.#options.maxBodyBytes)
-    if (text === undefined) {
-      throw invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
-    }
+    const bytes = await readBoundedBytes(response.body, this.#options.maxBodyBytes)
+    if (bytes === undefined) throw tooLarge()
+    const memo = this.#answers
+    const key = memo && AnswerMemo.keyOf(target.path, bytes.chunks)
+    const known = key === undefined ? undefined : memo?.get(key)
+    if (known !== undefined) return { body: known, reused: true }
+    let body: unknown
     try {
-      return JSON.parse(text)
+      body = JSON.parse(bytesToText(bytes))
     } catch {
       throw invalidResponse(target, 'the answer is not JSON')
     }
+    if (!contract(body)) throw invalidResponse(target, describeViolation(contract.errors))
+    if (key !== undefined && typeof body === 'object' && body !== null) memo?.set(key, body, bytes.size)
+    return { body, reused: false }
   }
 
   async #statusError(
@@ -618,11 +651,16 @@ function printable(text: string): string {
   return flattened.length > 200 ? `${flattened.slice(0, 200)}...` : flattened
 }
 
-/** Reads a body as UTF-8 up to `limit` bytes; undefined (and the stream discarded) past that. */
-async function readBounded(
+interface BodyBytes {
+  readonly chunks: readonly Buffer[]
+  readonly size: number
+}
+
+/** Reads a body up to `limit` bytes; undefined (and the stream discarded) past that. */
+async function readBoundedBytes(
   body: Dispatcher.ResponseData['body'],
   limit: number,
-): Promise<string | undefined> {
+): Promise<BodyBytes | undefined> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {
@@ -634,7 +672,20 @@ async function readBounded(
     }
     chunks.push(buffer)
   }
+  return { chunks, size }
+}
+
+function bytesToText({ chunks, size }: BodyBytes): string {
   return chunks.length === 1
     ? (chunks[0] as Buffer).toString('utf8')
     : Buffer.concat(chunks, size).toString('utf8')
+}
+
+/** Reads a body as UTF-8 up to `limit` bytes; undefined (and the stream discarded) past that. */
+async function readBounded(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+): Promise<string | undefined> {
+  const bytes = await readBoundedBytes(body, limit)
+  return bytes && bytesToText(bytes)
 }

@@ -80,6 +80,7 @@ export async function startGateway(
       upstreamTimeoutMs: 2000,
       upstreamMaxBodyBytes: 16 * 1024 * 1024,
       upstreamConnections: 32,
+      upstreamAnswerMemoBytes: 16 * 1024 * 1024,
       maxRegionsPerQuery: 50,
       resilience: TEST_RESILIENCE,
       security: TEST_SECURITY,

@@ -1,0 +1,169 @@
+import type { ExecutionResult } from 'graphql'
+import { isAsyncIterable, type Plugin, processRegularResult } from 'graphql-yoga'
+
+/**
+ * JSON bodies written as bytes in pieces, never as one string.
+ *
+ * Why: a list of a few hundred images is a JSON body of 100+ kB. `JSON.stringify` returns it
+ * as a rope of small pieces; turning that into bytes first flattens it into one string, and a
+ * string over V8's regular object limit (128 kB) goes to the large-object space: fresh pages on
+ * every response. On this kind of machine (a VM where first touches of memory are expensive)
+ * that cost ~1 ms per 160 kB body, more than serialising it. Here the body is serialised
+ * element by element of its lists into chunks of at most ~96 kB of text, each encoded on its own.
+ */
+const CHUNK_CHARS = 32 * 1024
+/** A list element larger than this is walked instead of serialised whole (a region with hundreds of images). */
+const ELEMENT_CHARS = 64 * 1024
+
+class ChunkedBytes {
+  readonly #chunks: Buffer[] = []
+  #pending = ''
+
+  push(text: string): void {
+    this.#pending += text
+    if (this.#pending.length >= CHUNK_CHARS) this.#flush()
+  }
+
+  bytes(): Buffer {
+    this.#flush()
+    return this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks)
+  }
+
+  #flush(): void {
+    const text = this.#pending
+    if (text === '') return
+    this.#pending = ''
+    // ASCII (nearly every body) is copied byte for byte; anything else is UTF-8 encoded.
+    this.#chunks.push(Buffer.from(text, Buffer.byteLength(text, 'utf8') === text.length ? 'latin1' : 'utf8'))
+  }
+}
+
+/** Objects JSON.stringify serialises by their own keys (not Dates, not objects with toJSON). */
+function isWalkable(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value)
+  return (
+    (prototype === Object.prototype || prototype === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
+  )
+}
+
+function writeValue(value: unknown, out: ChunkedBytes): void {
+  if (Array.isArray(value)) {
+    out.push('[')
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) out.push(',')
+      const element: unknown = value[index]
+      const text = JSON.stringify(element) as string | undefined
+      // JSON.stringify writes null for undefined, functions and symbols inside arrays.
+      if (text === undefined) out.push('null')
+      else if (text.length > ELEMENT_CHARS && (Array.isArray(element) || isWalkable(element))) {
+        writeValue(element, out)
+      } else out.push(text)
+    }
+    out.push(']')
+    return
+  }
+  if (isWalkable(value)) {
+    out.push('{')
+    let first = true
+    for (const key of Object.keys(value)) {
+      const property = value[key]
+      // JSON.stringify leaves these properties out of objects.
+      if (property === undefined || typeof property === 'function' || typeof property === 'symbol') continue
+      out.push(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`)
+      first = false
+      writeValue(property, out)
+    }
+    out.push('}')
+    return
+  }
+  out.push((JSON.stringify(value) as string | undefined) ?? 'null')
+}
+
+/** The UTF-8 bytes of `JSON.stringify(value)` (for any JSON-serialisable tree), built in chunks. */
+export function encodeJson(value: unknown): Buffer {
+  const out = new ChunkedBytes()
+  writeValue(value, out)
+  return out.bytes()
+}
+
+const REGULAR_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'] as const
+
+/**
+ * The media type yoga answers a single result with, for a request whose processor it chose to
+ * be its regular JSON one: yoga's own rule (the last regular type matching the Accept header,
+ * read in yoga's order).
+ */
+export function regularMediaType(accept: string | null): string | undefined {
+  const asked = (accept || '*/*')
+    .replace(/\s/g, '')
+    .toLowerCase()
+    .split(',')
+    .flatMap((entry) => {
+      const [mediaType, ...params] = entry.split(';')
+      const charset = params.find((param) => param.includes('charset=')) ?? 'charset=utf-8'
+      return mediaType !== undefined && charset === 'charset=utf-8' ? [mediaType] : []
+    })
+    .reverse()
+  let chosen: string | undefined
+  for (const mediaType of asked) {
+    const [askedType, askedSubtype] = mediaType.split('/')
+    for (const candidate of REGULAR_MEDIA_TYPES) {
+      const [type, subtype] = candidate.split('/')
+      if ((askedType === '*' || askedType === type) && (askedSubtype === '*' || askedSubtype === subtype)) {
+        chosen = candidate
+      }
+    }
+  }
+  return chosen
+}
+
+type FetchApi = Parameters<typeof processRegularResult>[1]
+
+/**
+ * yoga's regular JSON processing (status, headers, errors without internals), with the body
+ * encoded by `encodeJson` instead of one `JSON.stringify` string.
+ */
+function processChunkedResult(result: ExecutionResult, fetchAPI: FetchApi, mediaType: string): Response {
+  let body: Buffer | undefined
+  const response = processRegularResult(
+    {
+      ...result,
+      // yoga hands its serialiser the result with internals removed; the body is built from that.
+      stringify: (sanitized: ExecutionResult) => {
+        body = encodeJson(sanitized)
+        return ''
+      },
+    } as ExecutionResult,
+    fetchAPI,
+    mediaType,
+  )
+  if (body === undefined) return response
+  // The length is the new body's, set by the Response from it.
+  response.headers.delete('content-length')
+  return new fetchAPI.Response(body as Uint8Array<ArrayBuffer>, {
+    status: response.status,
+    headers: response.headers,
+  })
+}
+
+/**
+ * Answers single (non-batched, non-streamed) results through `processChunkedResult`, with the
+ * media type yoga's own processor choice would give. yoga picks its regular JSON processor for
+ * such a result exactly when a regular type matches the Accept header (it is the last one it
+ * tries), so that is when this applies; everything else is left to yoga.
+ */
+export function useChunkedJsonResponses(): Plugin {
+  return {
+    onResultProcess({ request, result, setResultProcessor }) {
+      if (Array.isArray(result) || isAsyncIterable(result)) return
+      const mediaType = regularMediaType(request.headers.get('accept'))
+      if (mediaType === undefined) return
+      setResultProcessor(
+        (processed, fetchAPI) => processChunkedResult(processed as ExecutionResult, fetchAPI, mediaType),
+        mediaType,
+      )
+    },
+  }
+}

@@ -6,24 +6,43 @@ import { benchImages, benchRegionId } from './data.js'
  * A fast Region Service stand-in for benchmarks. Like the real service, it renders its answer
  * on every call (JSON.stringify of the region's images), unless a region is `prerendered`:
  * then it sends bytes rendered once, so a scenario measures the gateway rather than this
- * process. Run as its own process (argv: a JSON list of region specs); prints its URL.
+ * process. A region that `varies` answers every call with different bytes (its first image's
+ * description counts the calls), as if every caller saw a different list: the gateway cannot
+ * reuse an earlier parse. Run as its own process (argv: a JSON list of region specs); prints
+ * its URL.
  */
 interface RegionSpec {
   readonly region: number
   readonly images: number
   readonly latencyMs?: number
   readonly prerendered?: boolean
+  readonly varies?: boolean
 }
 
 const specs = JSON.parse(process.argv[2] ?? '[]') as RegionSpec[]
-const answers = new Map<string, { images: unknown[]; rendered: Buffer | undefined; latencyMs: number }>()
+interface Answer {
+  readonly images: ReturnType<typeof benchImages>
+  readonly rendered: Buffer | undefined
+  readonly latencyMs: number
+  readonly varies: boolean
+}
+const answers = new Map<string, Answer>()
 for (const spec of specs) {
   const images = benchImages(spec.region, spec.images)
   answers.set(`/api/v2/regions/${benchRegionId(spec.region)}/images`, {
     images,
     rendered: spec.prerendered ? Buffer.from(JSON.stringify(images)) : undefined,
     latencyMs: spec.latencyMs ?? 0,
+    varies: spec.varies === true,
   })
+}
+let calls = 0
+
+function render(answer: Answer): Buffer {
+  if (answer.rendered) return answer.rendered
+  const first = answer.images[0]
+  if (answer.varies && first) first.metadata.description = `call ${++calls}`
+  return Buffer.from(JSON.stringify(answer.images))
 }
 const regions = Buffer.from(
   JSON.stringify(
@@ -44,11 +63,7 @@ const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/'
   const found = answers.get(path)
   const send = () => {
-    const body = found
-      ? (found.rendered ?? Buffer.from(JSON.stringify(found.images)))
-      : path.endsWith('/regions')
-        ? regions
-        : undefined
+    const body = found ? render(found) : path.endsWith('/regions') ? regions : undefined
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' })
       res.end('{"error":"not_found","error_description":"no such region","trace_id":"bench"}')

@@ -26,6 +26,8 @@ const SINGLE = 1
 const MANY = Array.from({ length: 20 }, (_, index) => 2 + index)
 const SLOW = Array.from({ length: 20 }, (_, index) => 101 + index)
 const LARGE = 200
+/** Answers every call with different bytes: scenario 1 without any reuse of an earlier parse. */
+const VARIED = 300
 
 const IMAGE_FIELDS = `id imageId regionId name description tags { name value } createdAt createdBy modifiedAt modifiedBy
   architecture sizeGiB virtualization state ownerOrganizationId source
@@ -34,6 +36,7 @@ const IMAGE_FIELDS = `id imageId regionId name description tags { name value } c
 
 const QUERIES = {
   single: `query Single { region(id: "${benchRegionId(SINGLE)}") { images(first: 200) { nodes { ${IMAGE_FIELDS} } } } }`,
+  varied: `query Varied { region(id: "${benchRegionId(VARIED)}") { images(first: 200) { nodes { ${IMAGE_FIELDS} } } } }`,
   many: `query Many { images(regionIds: ${JSON.stringify(MANY.map(benchRegionId))}, organizationIds: ["${BENCH_ORGANIZATION}"],
     status: [READY], filter: { architectures: [X86_64], maxSizeGiB: 50, gpu: { present: true } }, first: 50) {
       totalCount
@@ -68,6 +71,7 @@ async function freePort(): Promise<number> {
 async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
   const specs = [
     { region: SINGLE, images: 200 },
+    { region: VARIED, images: 200, varies: true },
     ...MANY.map((region) => ({ region, images: 200 })),
     // Small answers: this scenario measures waiting on 20 regions at once, not parsing.
     ...SLOW.map((region) => ({ region, images: 20, latencyMs: 100 })),
@@ -206,8 +210,10 @@ async function main(): Promise<void> {
   const upstream = await startUpstream()
   const gateway = await startGateway(upstream.url)
   const cached = await startGateway(upstream.url, { CACHE_TTL_MS: '60000' })
+  // Parses every answer: scenario 4's cost of parse, filter, sort and facets each time.
+  const parsing = await startGateway(upstream.url, { UPSTREAM_ANSWER_MEMO_BYTES: '0' })
   const stop = () => {
-    for (const child of [upstream.child, gateway.child, cached.child]) child.kill('SIGTERM')
+    for (const child of [upstream.child, gateway.child, cached.child, parsing.child]) child.kill('SIGTERM')
   }
   process.on('exit', stop)
   try {
@@ -236,6 +242,19 @@ async function main(): Promise<void> {
       seconds: SECONDS(5),
     })
 
+    const s1Varied = await measure({
+      url: gateway.url,
+      query: QUERIES.varied,
+      connections: 10,
+      seconds: SECONDS(10),
+    })
+    const s1VariedOne = await measure({
+      url: gateway.url,
+      query: QUERIES.varied,
+      connections: 1,
+      seconds: SECONDS(5),
+    })
+
     console.error('scenario 2: 20 regions x 200 images, filtered to 50 with facets')
     const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(10) })
 
@@ -253,6 +272,7 @@ async function main(): Promise<void> {
     const s4Floor = await fetchAndParseFloor(upstream.url, runs)
     const s4Gateway = await sequentialP50(gateway.url, QUERIES.large, runs)
     const s4Cached = await sequentialP50(cached.url, QUERIES.large, runs)
+    const s4Parsing = await sequentialP50(parsing.url, QUERIES.large, runs)
 
     console.error('scenario 5: memory over a 60 s run at 50 connections')
     const samples: number[] = []
@@ -277,6 +297,12 @@ async function main(): Promise<void> {
           1000 / s1Gateway.requestsPerSecond - 1000 / s1Direct.requestsPerSecond,
           3,
         ),
+        everyAnswerDifferent: {
+          gateway: s1Varied,
+          throughputRatio: round(s1Varied.requestsPerSecond / s1Direct.requestsPerSecond, 3),
+          oneConnection: s1VariedOne,
+          addedP50Ms: round(s1VariedOne.p50 - s1DirectOne.p50, 2),
+        },
       },
       scenario2: s2,
       scenario3: { ...s3, limitMs: 100, tenConnections: s3Busy },
@@ -285,6 +311,8 @@ async function main(): Promise<void> {
         gatewayP50Ms: round(s4Gateway, 1),
         ratioToFloor: round(s4Gateway / s4Floor, 2),
         cachedP50Ms: round(s4Cached, 1),
+        parsingP50Ms: round(s4Parsing, 1),
+        parsingRatioToFloor: round(s4Parsing / s4Floor, 2),
       },
       scenario5: {
         ...s5,
@@ -298,10 +326,18 @@ async function main(): Promise<void> {
     writeFileSync(new URL('latest.json', OUT_DIR), `${JSON.stringify(results, null, 2)}\n`)
     writeFileSync(new URL('latest.md', OUT_DIR), markdown(results))
     process.stdout.write(markdown(results))
-    const failures = [s1Direct, s1Gateway, s1DirectOne, s1GatewayOne, s2, s3, s3Busy, s5].reduce(
-      (sum, run) => sum + run.failures,
-      0,
-    )
+    const failures = [
+      s1Direct,
+      s1Gateway,
+      s1DirectOne,
+      s1GatewayOne,
+      s1Varied,
+      s1VariedOne,
+      s2,
+      s3,
+      s3Busy,
+      s5,
+    ].reduce((sum, run) => sum + run.failures, 0)
     if (failures > 0) throw new Error(`${failures} requests failed during the benchmark`)
   } finally {
     stop()
@@ -321,10 +357,18 @@ type Results = {
     throughputRatio: number
     oneConnection: { direct: Load; gateway: Load; addedP50Ms: number }
     overheadPerRequestMs: number
+    everyAnswerDifferent: { gateway: Load; throughputRatio: number; oneConnection: Load; addedP50Ms: number }
   }
   scenario2: Load
   scenario3: Load & { limitMs: number; tenConnections: Load }
-  scenario4: { floorP50Ms: number; gatewayP50Ms: number; ratioToFloor: number; cachedP50Ms: number }
+  scenario4: {
+    floorP50Ms: number
+    gatewayP50Ms: number
+    ratioToFloor: number
+    cachedP50Ms: number
+    parsingP50Ms: number
+    parsingRatioToFloor: number
+  }
   scenario5: Load & { rssAt10sMiB: number; rssAtEndMiB: number; growthMiB: number }
 }
 
@@ -342,16 +386,19 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 1 | throughput ratio gateway / direct | ${(s1.throughputRatio * 100).toFixed(1)}% | >= 30% |
 | 1 | gateway overhead per request (1/rps difference) | ${s1.overheadPerRequestMs} ms | |
 | 1 | added p50 at 1 connection | ${s1.oneConnection.addedP50Ms} ms (direct ${s1.oneConnection.direct.p50} ms, gateway ${s1.oneConnection.gateway.p50} ms) | < 2 ms |
+| 1 | the same with every answer different (no parse reused), 10 connections | ${s1.everyAnswerDifferent.gateway.requestsPerSecond} req/s (${(s1.everyAnswerDifferent.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.everyAnswerDifferent.gateway.p50} ms, p99 ${s1.everyAnswerDifferent.gateway.p99} ms | |
+| 1 | added p50 at 1 connection, every answer different | ${s1.everyAnswerDifferent.addedP50Ms} ms (gateway ${s1.everyAnswerDifferent.oneConnection.p50} ms) | |
 | 2 | 20 regions x 200 images -> 50 with facets, 10 connections | ${r.scenario2.requestsPerSecond} req/s, p50 ${r.scenario2.p50} ms, p99 ${r.scenario2.p99} ms | |
 | 3 | 20 regions answering in 100 ms, one operation at a time | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms | p50 <= 110 ms |
 | 3 | the same, 10 connections (200 upstream calls in flight) | p50 ${r.scenario3.tenConnections.p50} ms, p99 ${r.scenario3.tenConnections.p99} ms, ${r.scenario3.tenConnections.requestsPerSecond} req/s | |
 | 4 | floor: fetch + JSON.parse of 10,000 images | p50 ${r.scenario4.floorP50Ms} ms | |
-| 4 | gateway: filtered page of 50 with facets | p50 ${r.scenario4.gatewayP50Ms} ms (${r.scenario4.ratioToFloor}x floor) | <= 1.5x floor |
+| 4 | gateway: filtered page of 50 with facets (identical answers: parse reused) | p50 ${r.scenario4.gatewayP50Ms} ms (${r.scenario4.ratioToFloor}x floor) | |
+| 4 | gateway parsing every answer (UPSTREAM_ANSWER_MEMO_BYTES=0) | p50 ${r.scenario4.parsingP50Ms} ms (${r.scenario4.parsingRatioToFloor}x floor) | <= 1.5x floor |
 | 4 | gateway with CACHE_TTL_MS, repeated query | p50 ${r.scenario4.cachedP50Ms} ms | < 10 ms |
 | 5 | 60 s at 50 connections (scenario 2 query) | ${r.scenario5.requestsPerSecond} req/s; RSS ${r.scenario5.rssAt10sMiB} MiB at 10 s, ${r.scenario5.rssAtEndMiB} MiB at end (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
-Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, r.scenario2, r.scenario3, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
+Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, r.scenario2, r.scenario3, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
 `
 }
 

@@ -116,6 +116,43 @@ function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly Image
   return selected
 }
 
+// Merging several regions' selections into one order is cached the same way, on the first
+// region's answer, by the selection and the exact answers merged (each answer numbered once).
+const mergedByFirstAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
+const answerNumbers = new WeakMap<RegionImages, number>()
+let answersNumbered = 0
+
+function answerNumber(answer: RegionImages): number {
+  let number = answerNumbers.get(answer)
+  if (number === undefined) {
+    number = ++answersNumbered
+    answerNumbers.set(answer, number)
+  }
+  return number
+}
+
+function mergeRegions(
+  answers: readonly RegionImages[],
+  lists: readonly (readonly ImageModel[])[],
+  plan: ImageListPlan,
+): readonly ImageModel[] {
+  const first = answers[0]
+  if (!first || answers.length === 1) return lists[0] ?? []
+  let byKey = mergedByFirstAnswer.get(first)
+  if (!byKey) {
+    byKey = new Map()
+    mergedByFirstAnswer.set(first, byKey)
+  }
+  const key = `${plan.selectionKey}\n${answers.map(answerNumber).join(',')}`
+  let merged = byKey.get(key)
+  if (!merged) {
+    merged = lists.flat().sort(plan.ordering.compareImages)
+    if (byKey.size >= SELECTIONS_PER_ANSWER) byKey.delete(byKey.keys().next().value as string)
+    byKey.set(key, merged)
+  }
+  return merged
+}
+
 /** An image of a region's answer by upstream id (index built once per answer). */
 export function findImage(answer: RegionImages, imageId: string): ImageModel | null {
   let index = indexByAnswer.get(answer)
@@ -132,6 +169,7 @@ export function buildImageConnection(
   plan: ImageListPlan,
 ): ImageConnectionModel {
   const regions: RegionOutcomeModel[] = []
+  const answers: RegionImages[] = []
   const lists: (readonly ImageModel[])[] = []
   for (const result of results) {
     if (result.error) {
@@ -144,11 +182,11 @@ export function buildImageConnection(
       continue
     }
     const selected = selectRegion(result.images, plan)
+    answers.push(result.images)
     lists.push(selected)
     regions.push({ regionId: result.regionId, ok: true, imageCount: selected.length, error: null })
   }
-  const all =
-    lists.length === 1 ? (lists[0] as readonly ImageModel[]) : lists.flat().sort(plan.ordering.compareImages)
+  const all = mergeRegions(answers, lists, plan)
   const slice = slicePage(all, plan.ordering, plan.page)
   const nodes = all.slice(slice.start, slice.end)
   const cursorOf = (image: ImageModel) => encodeCursor(plan.fingerprint, plan.ordering.keyOf(image))

@@ -35,6 +35,50 @@ export const GROUPED_FACET_VALUES = {
     image.softwareVersions.map((software) => [software.name, software.version] as const),
 } satisfies Record<string, (image: ImageModel) => readonly (readonly [string, string])[]>
 
+export type FacetName = keyof typeof FACET_VALUES | keyof typeof GROUPED_FACET_VALUES
+
+// A list of matched images is shared by every request that selects the same images from the
+// same answers (see connection.ts), so its facets are counted once per list, when first asked.
+const facetsByList = new WeakMap<
+  readonly ImageModel[],
+  Map<FacetName, FacetCountModel[] | GroupedFacetCountModel[]>
+>()
+
+/** Counted once per list; the arrays are shared, so nothing may change them. */
+function cachedFacet<T extends FacetCountModel[] | GroupedFacetCountModel[]>(
+  images: readonly ImageModel[],
+  name: FacetName,
+  count: () => T,
+): T {
+  let facets = facetsByList.get(images)
+  if (!facets) {
+    facets = new Map()
+    facetsByList.set(images, facets)
+  }
+  let counted = facets.get(name) as T | undefined
+  if (!counted) {
+    counted = count()
+    facets.set(name, counted)
+  }
+  return counted
+}
+
+/** The counts of a plain facet over a list of matched images (counted once per list). */
+export function facetCounts(
+  images: readonly ImageModel[],
+  name: keyof typeof FACET_VALUES,
+): FacetCountModel[] {
+  return cachedFacet(images, name, () => countFacet(images, FACET_VALUES[name]))
+}
+
+/** The counts of a grouped facet over a list of matched images (counted once per list). */
+export function groupedFacetCounts(
+  images: readonly ImageModel[],
+  name: keyof typeof GROUPED_FACET_VALUES,
+): GroupedFacetCountModel[] {
+  return cachedFacet(images, name, () => countGroupedFacet(images, GROUPED_FACET_VALUES[name]))
+}
+
 /** Counts values over images; an image counts once per distinct value it has. Sorted by count desc, then value. */
 export function countFacet(
   images: readonly ImageModel[],

@@ -4,7 +4,7 @@ import type {
   ImageResolvers,
   NodeResolvers,
 } from '../generated/graphql.js'
-import { countFacet, countGroupedFacet, FACET_VALUES, GROUPED_FACET_VALUES } from '../images/facets.js'
+import { facetCounts, groupedFacetCounts } from '../images/facets.js'
 
 export const Image: ImageResolvers = {
   softwareVersion: (image, { name }) =>
@@ -22,15 +22,15 @@ export const ImageConnection: ImageConnectionResolvers = {
 
 // Each facet is counted only when selected.
 export const ImageFacets: ImageFacetsResolvers = {
-  architectures: ({ images }) => countFacet(images, FACET_VALUES.architectures),
-  virtualizations: ({ images }) => countFacet(images, FACET_VALUES.virtualizations),
-  states: ({ images }) => countFacet(images, FACET_VALUES.states),
-  distros: ({ images }) => countFacet(images, FACET_VALUES.distros),
-  gpuVendors: ({ images }) => countFacet(images, FACET_VALUES.gpuVendors),
-  gpuModels: ({ images }) => countFacet(images, FACET_VALUES.gpuModels),
-  softwareNames: ({ images }) => countFacet(images, FACET_VALUES.softwareNames),
-  sources: ({ images }) => countFacet(images, FACET_VALUES.sources),
-  regions: ({ images }) => countFacet(images, FACET_VALUES.regions),
-  osVersions: ({ images }) => countGroupedFacet(images, GROUPED_FACET_VALUES.osVersions),
-  softwareVersions: ({ images }) => countGroupedFacet(images, GROUPED_FACET_VALUES.softwareVersions),
+  architectures: ({ images }) => facetCounts(images, 'architectures'),
+  virtualizations: ({ images }) => facetCounts(images, 'virtualizations'),
+  states: ({ images }) => facetCounts(images, 'states'),
+  distros: ({ images }) => facetCounts(images, 'distros'),
+  gpuVendors: ({ images }) => facetCounts(images, 'gpuVendors'),
+  gpuModels: ({ images }) => facetCounts(images, 'gpuModels'),
+  softwareNames: ({ images }) => facetCounts(images, 'softwareNames'),
+  sources: ({ images }) => facetCounts(images, 'sources'),
+  regions: ({ images }) => facetCounts(images, 'regions'),
+  osVersions: ({ images }) => groupedFacetCounts(images, 'osVersions'),
+  softwareVersions: ({ images }) => groupedFacetCounts(images, 'softwareVersions'),
 }

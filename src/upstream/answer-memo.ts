@@ -11,9 +11,14 @@ import { LRUCache } from 'lru-cache'
  * value (and what the gateway derives from it: models, filtered and sorted selections). A
  * value depends on nothing but the bytes, so sharing it tells a caller nothing its own answer
  * did not. Values are never mutated. Bounded by the body bytes held.
+ *
+ * An answer is kept from the second time its bytes arrive: answers nobody else receives (one
+ * caller's own view, a list that changes on every call) never take memory from those that are
+ * shared; only their keys are remembered, in a bounded list.
  */
 export class AnswerMemo {
   readonly #entries: LRUCache<string, object>
+  readonly #seen = new LRUCache<string, true>({ max: 4096 })
 
   constructor(maxBytes: number) {
     this.#entries = new LRUCache<string, object>({ maxSize: maxBytes })
@@ -30,12 +35,20 @@ export class AnswerMemo {
     return this.#entries.get(key)
   }
 
-  /** Keeps a value parsed from `bytes` bytes (larger than the whole memo: not kept). */
-  set(key: string, value: object, bytes: number): void {
+  /**
+   * Offers a value parsed from `bytes` bytes: kept if these bytes arrived before (and fit in
+   * the memo), otherwise only its key is remembered.
+   */
+  offer(key: string, value: object, bytes: number): void {
+    if (!this.#seen.has(key)) {
+      this.#seen.set(key, true)
+      return
+    }
     if (bytes > 0 && bytes <= this.#entries.maxSize) this.#entries.set(key, value, { size: bytes })
   }
 
   clear(): void {
     this.#entries.clear()
+    this.#seen.clear()
   }
 }

@@ -495,8 +495,11 @@ export class RegionApiClient {
     if (outcome.ok || outcome.health !== 'unsent') caller.onCall?.(record)
     const cause = outcome.ok ? undefined : outcome.cause
     const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
+    // A fan-out makes dozens of calls per request: successes are debug lines (the request line
+    // counts them; metrics and traces have each), failures stay visible.
     if (failure && failure.code !== 'NOT_FOUND') caller.log.warn(fields, 'upstream call failed')
-    else caller.log.info(fields, 'upstream call')
+    else if (failure) caller.log.info(fields, 'upstream call')
+    else caller.log.debug(fields, 'upstream call')
   }
 
   /**
@@ -529,7 +532,7 @@ export class RegionApiClient {
       throw invalidResponse(target, 'the answer is not JSON')
     }
     if (!contract(body)) throw invalidResponse(target, describeViolation(contract.errors))
-    if (key !== undefined && typeof body === 'object' && body !== null) memo?.set(key, body, bytes.size)
+    if (key !== undefined && typeof body === 'object' && body !== null) memo?.offer(key, body, bytes.size)
     return { body, reused: false }
   }
 

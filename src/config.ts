@@ -100,6 +100,7 @@ const environmentSchema = z.object({
   PORT: integer(0, 65_535).default(4000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   REGION_API_URL: httpUrl.optional(),
+  DEMO_MODE: bool.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: bool.default(false),
   UPSTREAM_TIMEOUT_MS: integer(1, 600_000).default(5000),
@@ -269,9 +270,12 @@ export class ConfigError extends Error {
 }
 
 /** For entry points: the configuration, or every problem on stderr and exit code 1. */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(role: 'gateway' | 'demo-region-service' = 'gateway'): Config {
   try {
-    return loadConfig()
+    // The standalone demo region service is the demo: it has no upstream to require.
+    return loadConfig(
+      role === 'gateway' ? process.env : { ...process.env, REGION_API_URL: '', DEMO_MODE: 'true' },
+    )
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     process.stderr.write(`${error.message}\n`)
@@ -292,6 +296,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           code: 'custom',
           path: ['OPERATION_DEADLINE_MS'],
           message: `must be at least UPSTREAM_TIMEOUT_MS (${e.UPSTREAM_TIMEOUT_MS})`,
+        })
+      }
+      // Fail closed: a production process without its upstream must not quietly serve fixtures.
+      if (e.REGION_API_URL === undefined && e.NODE_ENV === 'production' && e.DEMO_MODE !== true) {
+        context.addIssue({
+          code: 'custom',
+          path: ['REGION_API_URL'],
+          message:
+            'is required when NODE_ENV=production (set DEMO_MODE=true to serve the embedded demo data instead)',
+        })
+      }
+      if (e.REGION_API_URL !== undefined && e.DEMO_MODE === true) {
+        context.addIssue({
+          code: 'custom',
+          path: ['DEMO_MODE'],
+          message: 'cannot be true while REGION_API_URL is set',
         })
       }
     })

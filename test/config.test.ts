@@ -31,7 +31,7 @@ describe('reliability and security settings', () => {
       fieldSuggestions: true,
       corsOrigins: [],
     })
-    expect(loadConfig({ NODE_ENV: 'production' }).security).toMatchObject({
+    expect(loadConfig({ NODE_ENV: 'production', DEMO_MODE: 'true' }).security).toMatchObject({
       graphiql: true,
       introspection: true,
       fieldSuggestions: false,
@@ -99,5 +99,16 @@ describe('reliability and security settings', () => {
     expect(problems({ ...UPSTREAM, OPERATION_DEADLINE_MS: '100', UPSTREAM_TIMEOUT_MS: '5000' })).toEqual([
       'OPERATION_DEADLINE_MS: must be at least UPSTREAM_TIMEOUT_MS (5000) (got "100")',
     ])
+  })
+
+  it('refuses to serve demo data in production unless asked to', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      'REGION_API_URL: is required when NODE_ENV=production (set DEMO_MODE=true to serve the embedded demo data instead)',
+    ])
+    expect(problems({ ...UPSTREAM, DEMO_MODE: 'true' })).toEqual([
+      'DEMO_MODE: cannot be true while REGION_API_URL is set (got "true")',
+    ])
+    expect(loadConfig({ NODE_ENV: 'production', DEMO_MODE: 'true' }).regionApiUrl).toBeUndefined()
+    expect(loadConfig({}).regionApiUrl).toBeUndefined()
   })
 })

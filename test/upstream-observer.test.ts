@@ -142,3 +142,61 @@ describe('the upstream client’s observer hook', () => {
     ])
   })
 })
+
+describe('an observer that throws', () => {
+  it('never fails the call, and each call still ends once for the observers that work', async () => {
+    const logs = new LogCapture()
+    const ends: UpstreamCallResult[] = []
+    const throwing = (where: 'start' | 'end'): UpstreamObserver => ({
+      callStarted() {
+        if (where === 'start') throw new Error('observer broke at start')
+        return {
+          finished() {
+            throw new Error('observer broke at end')
+          },
+        }
+      },
+    })
+    const client = new RegionApiClient({
+      baseUrl: upstream.url,
+      timeoutMs: 2000,
+      maxBodyBytes: 1024 * 1024,
+      connections: 4,
+      resilience: TEST_RESILIENCE,
+      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
+      observer: combineUpstreamObservers([
+        throwing('end'),
+        { callStarted: () => ({ finished: (result) => ends.push(result) }) },
+      ]),
+    })
+    const startBroken = new RegionApiClient({
+      baseUrl: upstream.url,
+      timeoutMs: 2000,
+      maxBodyBytes: 1024 * 1024,
+      connections: 4,
+      resilience: TEST_RESILIENCE,
+      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
+      observer: throwing('start'),
+    })
+    const identity = {
+      authorization: `Bearer ${TOKEN}`,
+      requestId: 'req-observer-2',
+      log: createLogger({ level: 'error', destination: logs }),
+    }
+    try {
+      expect(
+        await client.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] }),
+      ).toHaveLength(1)
+      expect(
+        await startBroken.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] }),
+      ).toHaveLength(1)
+    } finally {
+      await client.close()
+      await startBroken.close()
+    }
+    expect(ends).toEqual([expect.objectContaining({ regionId: ALPHA, status: 200 })])
+    expect(
+      logs.records.filter((record) => record.msg === 'upstream observer failed; the call goes on without it'),
+    ).toHaveLength(2)
+  })
+})

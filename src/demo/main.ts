@@ -9,7 +9,7 @@ import { startRegionService } from './region-service.js'
  * (DEMO_PORT 0 takes any free port; the log line says which).
  */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit()
+  const config = loadConfigOrExit('demo-region-service')
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty }).child({
     component: 'demo-region-service',
   })

@@ -1,4 +1,4 @@
-import type { UpstreamCallScope, UpstreamObserver } from '../upstream/client.js'
+import type { UpstreamObserver } from '../upstream/client.js'
 
 /** One observer that tells every given observer about every call, in order. */
 export function combineUpstreamObservers(
@@ -8,19 +8,37 @@ export function combineUpstreamObservers(
   if (present.length <= 1) return present[0]
   return {
     callStarted(call) {
-      const scopes: UpstreamCallScope[] = present.map((observer) => observer.callStarted(call))
+      const scopes = eachOf(present, (observer) => observer.callStarted(call))
       return {
         headers: Object.assign({}, ...scopes.map((scope) => scope.headers)),
         retrying(attempt, reason) {
-          for (const scope of scopes) scope.retrying?.(attempt, reason)
+          eachOf(scopes, (scope) => scope.retrying?.(attempt, reason))
         },
         finished(result) {
-          for (const scope of scopes) scope.finished(result)
+          eachOf(scopes, (scope) => scope.finished(result))
         },
       }
     },
     circuitStateChanged(regionId, state) {
-      for (const observer of present) observer.circuitStateChanged?.(regionId, state)
+      eachOf(present, (observer) => observer.circuitStateChanged?.(regionId, state))
     },
   }
+}
+
+/**
+ * Calls `callback` for every item even when some throw, so one broken observer never keeps
+ * the others from seeing a call; then throws the first failure for the caller to report.
+ */
+function eachOf<T, R>(items: readonly T[], callback: (item: T) => R): R[] {
+  const results: R[] = []
+  let failure: { error: unknown } | undefined
+  for (const item of items) {
+    try {
+      results.push(callback(item))
+    } catch (error) {
+      failure ??= { error }
+    }
+  }
+  if (failure) throw failure.error
+  return results
 }

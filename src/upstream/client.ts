@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { ValidateFunction } from 'ajv'
 import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici'
 import type { ResilienceConfig } from '../config.js'
-import { codeForUpstreamStatus, GatewayError } from '../errors.js'
+import { asGatewayError, codeForUpstreamStatus, GatewayError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { isUuid } from '../validation.js'
 import { AnswerMemo } from './answer-memo.js'
@@ -287,24 +287,49 @@ export class RegionApiClient {
    * logged and counted.
    */
   async #get<T>(caller: OperationCaller, target: CallTarget, contract: ValidateFunction<T>): Promise<T> {
-    const observed = this.#options.observer?.callStarted({
-      operation: target.operation,
-      regionId: target.regionId,
-      method: 'GET',
-      pathTemplate: target.pathTemplate,
-      requestId: caller.requestId,
-    })
-    const started = performance.now()
-    const finish = (status: number | undefined, failure: GatewayError | undefined, reused?: boolean) =>
-      observed?.finished({
+    const observer = this.#options.observer
+    const observed = watchSafely(caller.log, () =>
+      observer?.callStarted({
         operation: target.operation,
         regionId: target.regionId,
-        status,
-        reused,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        code: failure?.code,
-        upstreamTraceId: failure?.traceId,
-      })
+        method: 'GET',
+        pathTemplate: target.pathTemplate,
+        requestId: caller.requestId,
+      }),
+    )
+    const started = performance.now()
+    let finished = false
+    // Exactly once per call, whatever happens below; an observer that throws never fails the call.
+    const finish = (status: number | undefined, failure: GatewayError | undefined, reused?: boolean) => {
+      if (finished) return
+      finished = true
+      watchSafely(caller.log, () =>
+        observed?.finished({
+          operation: target.operation,
+          regionId: target.regionId,
+          status,
+          reused,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          code: failure?.code,
+          upstreamTraceId: failure?.traceId,
+        }),
+      )
+    }
+    try {
+      return await this.#getAttempts(caller, target, contract, observed, finish)
+    } catch (error) {
+      finish(undefined, asGatewayError(error))
+      throw error
+    }
+  }
+
+  async #getAttempts<T>(
+    caller: OperationCaller,
+    target: CallTarget,
+    contract: ValidateFunction<T>,
+    observed: UpstreamCallScope | undefined,
+    finish: (status: number | undefined, failure: GatewayError | undefined, reused?: boolean) => void,
+  ): Promise<T> {
     const circuitKey = target.regionId
     let admission: Admission = circuitKey
       ? this.#breakers.admit(circuitKey)
@@ -347,10 +372,8 @@ export class RegionApiClient {
           throw outcome.error
         }
       }
-      observed?.retrying?.(
-        attempt + 1,
-        outcome.status === undefined ? (outcome.cause ?? 'connection') : `HTTP ${outcome.status}`,
-      )
+      const reason = outcome.status === undefined ? (outcome.cause ?? 'connection') : `HTTP ${outcome.status}`
+      watchSafely(caller.log, () => observed?.retrying?.(attempt + 1, reason))
     }
   }
 
@@ -691,4 +714,14 @@ async function readBounded(
 ): Promise<string | undefined> {
   const bytes = await readBoundedBytes(body, limit)
   return bytes && bytesToText(bytes)
+}
+
+/** Runs an observer callback; if it throws, logs it and carries on without it. */
+function watchSafely<T>(log: Logger, callback: () => T): T | undefined {
+  try {
+    return callback()
+  } catch (error) {
+    log.error({ err: error }, 'upstream observer failed; the call goes on without it')
+    return undefined
+  }
 }

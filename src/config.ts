@@ -107,6 +107,7 @@ const environmentSchema = z.object({
   UPSTREAM_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   UPSTREAM_CONNECTIONS: integer(1, 4096).default(256),
   UPSTREAM_ANSWER_MEMO_BYTES: integer(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  HEAP_GROWTH_PERCENT: integer(0, 1000).default(60),
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),
@@ -229,6 +230,8 @@ export interface Config {
   readonly upstreamConnections: number
   /** Body bytes of byte-identical answers parsed once and shared; 0 = off. */
   readonly upstreamAnswerMemoBytes: number
+  /** How far V8 lets the heap grow past live data before collecting (0 = V8's own heuristics). */
+  readonly heapGrowthPercent: number
   readonly maxRegionsPerQuery: number
   readonly demoPort: number
   readonly persistedDocumentsOnly: boolean
@@ -344,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamMaxBodyBytes: e.UPSTREAM_MAX_BODY_BYTES,
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
     upstreamAnswerMemoBytes: e.UPSTREAM_ANSWER_MEMO_BYTES,
+    heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
     maxRegionsPerQuery: e.MAX_REGIONS_PER_QUERY,
     demoPort: e.DEMO_PORT,
     persistedDocumentsOnly: e.PERSISTED_DOCUMENTS_ONLY,

@@ -79,6 +79,8 @@ describe('reliability and security settings', () => {
       maxRequestBodyBytes: 102_400,
     })
     expect(config.shutdown).toEqual({ graceMs: 25_000, delayMs: 0 })
+    expect(config.heapGrowthPercent).toBe(60)
+    expect(config.upstreamAnswerMemoBytes).toBe(16 * 1024 * 1024)
   })
 
   it('lists every bad value at once', () => {

@@ -127,10 +127,10 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     answerMemoBytes: settings.upstreamAnswerMemoBytes,
     resilience: settings.resilience,
     logger,
-    observer: combineUpstreamObservers([
-      metrics.upstreamObserver,
-      tracing && tracingUpstreamObserver(tracing, settings.regionApiUrl),
-    ]),
+    observer: combineUpstreamObservers(
+      [metrics.upstreamObserver, tracing && tracingUpstreamObserver(tracing, settings.regionApiUrl)],
+      (error) => logger.error({ err: error }, 'upstream observer failed; the call goes on without it'),
+    ),
   })
   const regionImages = new RegionImagesSource({
     ttlMs: settings.cacheTtlMs ?? 0,

@@ -52,10 +52,13 @@ describe('the upstream client’s observer hook', () => {
       connections: 4,
       resilience: TEST_RESILIENCE,
       logger: createLogger({ level: 'silent', destination: new LogCapture() }),
-      observer: combineUpstreamObservers([
-        recordingObserver('first', { traceparent: 'tp-value', Authorization: 'Bearer forged' }, seen),
-        recordingObserver('second', { 'X-Request-Id': 'forged', tracestate: 'ts-value' }, seen),
-      ]),
+      observer: combineUpstreamObservers(
+        [
+          recordingObserver('first', { traceparent: 'tp-value', Authorization: 'Bearer forged' }, seen),
+          recordingObserver('second', { 'X-Request-Id': 'forged', tracestate: 'ts-value' }, seen),
+        ],
+        (error) => seen.push(['error', error]),
+      ),
     })
     const caller = client.forCaller({
       authorization: `Bearer ${TOKEN}`,
@@ -120,11 +123,10 @@ describe('the upstream client’s observer hook', () => {
 
   it('passes retries and circuit changes on to every observer', () => {
     const seen: unknown[] = []
-    const combined = combineUpstreamObservers([
-      recordingObserver('first', {}, seen),
-      undefined,
-      recordingObserver('second', {}, seen),
-    ])
+    const combined = combineUpstreamObservers(
+      [recordingObserver('first', {}, seen), undefined, recordingObserver('second', {}, seen)],
+      (error) => seen.push(['error', error]),
+    )
     const scope = combined?.callStarted({
       operation: 'listImages',
       regionId: ALPHA,
@@ -144,57 +146,64 @@ describe('the upstream client’s observer hook', () => {
 })
 
 describe('an observer that throws', () => {
-  it('never fails the call, and each call still ends once for the observers that work', async () => {
+  const throwing = (where: 'start' | 'end'): UpstreamObserver => ({
+    callStarted() {
+      if (where === 'start') throw new Error('observer broke at start')
+      return {
+        finished() {
+          throw new Error('observer broke at end')
+        },
+      }
+    },
+  })
+  const clientWith = (observer: UpstreamObserver | undefined) =>
+    new RegionApiClient({
+      baseUrl: upstream.url,
+      timeoutMs: 2000,
+      maxBodyBytes: 1024 * 1024,
+      connections: 4,
+      resilience: TEST_RESILIENCE,
+      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
+      observer,
+    })
+
+  it('never fails the call; the observers that work still see each call start and end once', async () => {
     const logs = new LogCapture()
+    const errors: unknown[] = []
     const ends: UpstreamCallResult[] = []
-    const throwing = (where: 'start' | 'end'): UpstreamObserver => ({
-      callStarted() {
-        if (where === 'start') throw new Error('observer broke at start')
-        return {
-          finished() {
-            throw new Error('observer broke at end')
-          },
-        }
-      },
+    const working = (): UpstreamObserver => ({
+      callStarted: () => ({ finished: (result) => ends.push(result) }),
     })
-    const client = new RegionApiClient({
-      baseUrl: upstream.url,
-      timeoutMs: 2000,
-      maxBodyBytes: 1024 * 1024,
-      connections: 4,
-      resilience: TEST_RESILIENCE,
-      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
-      observer: combineUpstreamObservers([
-        throwing('end'),
-        { callStarted: () => ({ finished: (result) => ends.push(result) }) },
-      ]),
-    })
-    const startBroken = new RegionApiClient({
-      baseUrl: upstream.url,
-      timeoutMs: 2000,
-      maxBodyBytes: 1024 * 1024,
-      connections: 4,
-      resilience: TEST_RESILIENCE,
-      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
-      observer: throwing('start'),
-    })
+    const clients = [
+      // Combined: the combination reports each broken observer and carries on with the others.
+      clientWith(combineUpstreamObservers([throwing('end'), working()], (error) => errors.push(error))),
+      clientWith(combineUpstreamObservers([throwing('start'), working()], (error) => errors.push(error))),
+      // Alone: the client logs it and carries on.
+      clientWith(throwing('start')),
+      clientWith(throwing('end')),
+    ]
     const identity = {
       authorization: `Bearer ${TOKEN}`,
       requestId: 'req-observer-2',
       log: createLogger({ level: 'error', destination: logs }),
     }
     try {
-      expect(
-        await client.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] }),
-      ).toHaveLength(1)
-      expect(
-        await startBroken.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] }),
-      ).toHaveLength(1)
+      for (const client of clients) {
+        expect(
+          await client.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] }),
+        ).toHaveLength(1)
+      }
     } finally {
-      await client.close()
-      await startBroken.close()
+      await Promise.all(clients.map((client) => client.close()))
     }
-    expect(ends).toEqual([expect.objectContaining({ regionId: ALPHA, status: 200 })])
+    expect(ends).toEqual([
+      expect.objectContaining({ regionId: ALPHA, status: 200 }),
+      expect.objectContaining({ regionId: ALPHA, status: 200 }),
+    ])
+    expect(errors.map((error) => (error as Error).message)).toEqual([
+      'observer broke at end',
+      'observer broke at start',
+    ])
     expect(
       logs.records.filter((record) => record.msg === 'upstream observer failed; the call goes on without it'),
     ).toHaveLength(2)

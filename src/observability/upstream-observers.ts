@@ -1,11 +1,27 @@
 import type { UpstreamObserver } from '../upstream/client.js'
 
-/** One observer that tells every given observer about every call, in order. */
+/**
+ * One observer that tells every given observer about every call, in order. An observer that
+ * throws is reported to `onError` and skipped; the others still see the whole call (a failed
+ * start never leaves another observer's call open).
+ */
 export function combineUpstreamObservers(
   observers: readonly (UpstreamObserver | undefined)[],
+  onError: (error: unknown) => void,
 ): UpstreamObserver | undefined {
   const present = observers.filter((observer): observer is UpstreamObserver => observer !== undefined)
   if (present.length <= 1) return present[0]
+  const eachOf = <T, R>(items: readonly T[], callback: (item: T) => R): R[] => {
+    const results: R[] = []
+    for (const item of items) {
+      try {
+        results.push(callback(item))
+      } catch (error) {
+        onError(error)
+      }
+    }
+    return results
+  }
   return {
     callStarted(call) {
       const scopes = eachOf(present, (observer) => observer.callStarted(call))
@@ -23,22 +39,4 @@ export function combineUpstreamObservers(
       eachOf(present, (observer) => observer.circuitStateChanged?.(regionId, state))
     },
   }
-}
-
-/**
- * Calls `callback` for every item even when some throw, so one broken observer never keeps
- * the others from seeing a call; then throws the first failure for the caller to report.
- */
-function eachOf<T, R>(items: readonly T[], callback: (item: T) => R): R[] {
-  const results: R[] = []
-  let failure: { error: unknown } | undefined
-  for (const item of items) {
-    try {
-      results.push(callback(item))
-    } catch (error) {
-      failure ??= { error }
-    }
-  }
-  if (failure) throw failure.error
-  return results
 }

@@ -302,12 +302,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         })
       }
       // Fail closed: a production process without its upstream must not quietly serve fixtures.
-      if (e.REGION_API_URL === undefined && e.NODE_ENV === 'production' && e.DEMO_MODE !== true) {
+      if (e.REGION_API_URL === undefined && e.NODE_ENV === 'production' && e.DEMO_MODE === undefined) {
         context.addIssue({
           code: 'custom',
           path: ['REGION_API_URL'],
           message:
             'is required when NODE_ENV=production (set DEMO_MODE=true to serve the embedded demo data instead)',
+        })
+      }
+      if (e.REGION_API_URL === undefined && e.DEMO_MODE === false) {
+        context.addIssue({
+          code: 'custom',
+          path: ['REGION_API_URL'],
+          message: 'is required when DEMO_MODE=false',
         })
       }
       if (e.REGION_API_URL !== undefined && e.DEMO_MODE === true) {

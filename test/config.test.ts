@@ -112,5 +112,9 @@ describe('reliability and security settings', () => {
     ])
     expect(loadConfig({ NODE_ENV: 'production', DEMO_MODE: 'true' }).regionApiUrl).toBeUndefined()
     expect(loadConfig({}).regionApiUrl).toBeUndefined()
+    expect(problems({ DEMO_MODE: 'false' })).toEqual(['REGION_API_URL: is required when DEMO_MODE=false'])
+    expect(problems({ NODE_ENV: 'production', DEMO_MODE: 'false' })).toEqual([
+      'REGION_API_URL: is required when DEMO_MODE=false',
+    ])
   })
 })

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { ErrorCode, GatewayError } from '../errors.js'
 import type { ImageFacetsModel } from './facets.js'
 import type { ImageModel } from './model.js'
@@ -116,9 +117,15 @@ function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly Image
   return selected
 }
 
-// Merging several regions' selections into one order is cached the same way, on the first
-// region's answer, by the selection and the exact answers merged (each answer numbered once).
-const mergedByFirstAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
+// Merging several regions' selections into one order is cached too, by the selection and the
+// exact answers merged (each answer numbered once). Process-wide and bounded by the images the
+// merged lists hold: a merged list keeps every merged region's models alive, so it cannot live
+// on any single answer.
+const MERGED_IMAGES = 50_000
+const mergedLists = new LRUCache<string, readonly ImageModel[]>({
+  maxSize: MERGED_IMAGES,
+  sizeCalculation: (list) => Math.max(1, list.length),
+})
 const answerNumbers = new WeakMap<RegionImages, number>()
 let answersNumbered = 0
 
@@ -136,19 +143,13 @@ function mergeRegions(
   lists: readonly (readonly ImageModel[])[],
   plan: ImageListPlan,
 ): readonly ImageModel[] {
-  const first = answers[0]
-  if (!first || answers.length === 1) return lists[0] ?? []
-  let byKey = mergedByFirstAnswer.get(first)
-  if (!byKey) {
-    byKey = new Map()
-    mergedByFirstAnswer.set(first, byKey)
-  }
+  if (answers.length <= 1) return lists[0] ?? []
   const key = `${plan.selectionKey}\n${answers.map(answerNumber).join(',')}`
-  let merged = byKey.get(key)
+  let merged = mergedLists.get(key)
   if (!merged) {
     merged = lists.flat().sort(plan.ordering.compareImages)
-    if (byKey.size >= SELECTIONS_PER_ANSWER) byKey.delete(byKey.keys().next().value as string)
-    byKey.set(key, merged)
+    // A list larger than the whole bound is not kept (lru-cache would refuse it anyway).
+    if (merged.length <= MERGED_IMAGES) mergedLists.set(key, merged)
   }
   return merged
 }

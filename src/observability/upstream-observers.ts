@@ -26,7 +26,7 @@ export function combineUpstreamObservers(
     callStarted(call) {
       const scopes = eachOf(present, (observer) => observer.callStarted(call))
       return {
-        headers: Object.assign({}, ...scopes.map((scope) => scope.headers)),
+        headers: Object.assign({}, ...eachOf(scopes, (scope) => scope.headers)),
         retrying(attempt, reason) {
           eachOf(scopes, (scope) => scope.retrying?.(attempt, reason))
         },

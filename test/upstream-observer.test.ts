@@ -42,24 +42,31 @@ function recordingObserver(name: string, headers: Record<string, string>, seen: 
   }
 }
 
+/** A client of the fake upstream watched by `observer`. */
+function clientWith(observer: UpstreamObserver | undefined): RegionApiClient {
+  return new RegionApiClient({
+    baseUrl: upstream.url,
+    timeoutMs: 2000,
+    maxBodyBytes: 1024 * 1024,
+    connections: 4,
+    resilience: TEST_RESILIENCE,
+    logger: createLogger({ level: 'silent', destination: new LogCapture() }),
+    observer,
+  })
+}
+
 describe('the upstream client’s observer hook', () => {
   it('reports each call’s start and end, adds its headers but never the reserved ones, and never sees the token', async () => {
     const seen: unknown[] = []
-    const client = new RegionApiClient({
-      baseUrl: upstream.url,
-      timeoutMs: 2000,
-      maxBodyBytes: 1024 * 1024,
-      connections: 4,
-      resilience: TEST_RESILIENCE,
-      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
-      observer: combineUpstreamObservers(
+    const client = clientWith(
+      combineUpstreamObservers(
         [
           recordingObserver('first', { traceparent: 'tp-value', Authorization: 'Bearer forged' }, seen),
           recordingObserver('second', { 'X-Request-Id': 'forged', tracestate: 'ts-value' }, seen),
         ],
         (error) => seen.push(['error', error]),
       ),
-    })
+    )
     const caller = client.forCaller({
       authorization: `Bearer ${TOKEN}`,
       requestId: 'req-observer-1',
@@ -156,17 +163,6 @@ describe('an observer that throws', () => {
       }
     },
   })
-  const clientWith = (observer: UpstreamObserver | undefined) =>
-    new RegionApiClient({
-      baseUrl: upstream.url,
-      timeoutMs: 2000,
-      maxBodyBytes: 1024 * 1024,
-      connections: 4,
-      resilience: TEST_RESILIENCE,
-      logger: createLogger({ level: 'silent', destination: new LogCapture() }),
-      observer,
-    })
-
   it('never fails the call; the observers that work still see each call start and end once', async () => {
     const logs = new LogCapture()
     const errors: unknown[] = []

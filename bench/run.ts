@@ -170,6 +170,13 @@ async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
   return load(options)
 }
 
+/** Scenario 1's two loads of one target: 10 connections for 10 s, then 1 connection for 5 s. */
+async function atTenAndOneConnection(target: { url: string; query?: string }): Promise<[Load, Load]> {
+  const ten = await measure({ ...target, connections: 10, seconds: SECONDS(10) })
+  const one = await measure({ ...target, connections: 1, seconds: SECONDS(5) })
+  return [ten, one]
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? 0
@@ -218,42 +225,18 @@ async function main(): Promise<void> {
   process.on('exit', stop)
   try {
     // Answers are checked once before load, so the numbers are of correct responses.
-    const single = (await graphql(gateway.url, QUERIES.single)) as {
-      region: { images: { nodes: unknown[] } }
+    for (const query of [QUERIES.single, QUERIES.varied]) {
+      const single = (await graphql(gateway.url, query)) as { region: { images: { nodes: unknown[] } } }
+      if (single.region.images.nodes.length !== 200) throw new Error('scenario 1 did not return 200 images')
     }
-    if (single.region.images.nodes.length !== 200) throw new Error('scenario 1 did not return 200 images')
     const many = (await graphql(gateway.url, QUERIES.many)) as { images: { nodes: unknown[] } }
     if (many.images.nodes.length !== 50) throw new Error('scenario 2 did not return 50 images')
 
     const directUrl = `${upstream.url}/api/v2/regions/${benchRegionId(SINGLE)}/images`
     console.error('scenario 1: one region, 200 images, every field')
-    const s1Direct = await measure({ url: directUrl, connections: 10, seconds: SECONDS(10) })
-    const s1Gateway = await measure({
-      url: gateway.url,
-      query: QUERIES.single,
-      connections: 10,
-      seconds: SECONDS(10),
-    })
-    const s1DirectOne = await measure({ url: directUrl, connections: 1, seconds: SECONDS(5) })
-    const s1GatewayOne = await measure({
-      url: gateway.url,
-      query: QUERIES.single,
-      connections: 1,
-      seconds: SECONDS(5),
-    })
-
-    const s1Varied = await measure({
-      url: gateway.url,
-      query: QUERIES.varied,
-      connections: 10,
-      seconds: SECONDS(10),
-    })
-    const s1VariedOne = await measure({
-      url: gateway.url,
-      query: QUERIES.varied,
-      connections: 1,
-      seconds: SECONDS(5),
-    })
+    const [s1Direct, s1DirectOne] = await atTenAndOneConnection({ url: directUrl })
+    const [s1Gateway, s1GatewayOne] = await atTenAndOneConnection({ url: gateway.url, query: QUERIES.single })
+    const [s1Varied, s1VariedOne] = await atTenAndOneConnection({ url: gateway.url, query: QUERIES.varied })
 
     console.error('scenario 2: 20 regions x 200 images, filtered to 50 with facets')
     const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(10) })

@@ -7,6 +7,7 @@ import { asGatewayError, codeForUpstreamStatus, GatewayError } from '../errors.j
 import type { Logger } from '../logger.js'
 import { isUuid } from '../validation.js'
 import { AnswerMemo } from './answer-memo.js'
+import { bodyText } from './body-text.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
 import { ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
@@ -550,7 +551,7 @@ export class RegionApiClient {
     if (known !== undefined) return { body: known, reused: true }
     let body: unknown
     try {
-      body = JSON.parse(bytesToText(bytes))
+      body = JSON.parse(bodyText(bytes.chunks, bytes.size))
     } catch {
       throw invalidResponse(target, 'the answer is not JSON')
     }
@@ -701,19 +702,13 @@ async function readBoundedBytes(
   return { chunks, size }
 }
 
-function bytesToText({ chunks, size }: BodyBytes): string {
-  return chunks.length === 1
-    ? (chunks[0] as Buffer).toString('utf8')
-    : Buffer.concat(chunks, size).toString('utf8')
-}
-
 /** Reads a body as UTF-8 up to `limit` bytes; undefined (and the stream discarded) past that. */
 async function readBounded(
   body: Dispatcher.ResponseData['body'],
   limit: number,
 ): Promise<string | undefined> {
   const bytes = await readBoundedBytes(body, limit)
-  return bytes && bytesToText(bytes)
+  return bytes && bodyText(bytes.chunks, bytes.size)
 }
 
 /** Runs an observer callback; if it throws, logs it and carries on without it. */

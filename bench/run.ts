@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
+import { isDeepStrictEqual } from 'node:util'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { BENCH_ORGANIZATION, benchRegionId } from './data.js'
@@ -78,9 +79,14 @@ async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
     // Rendered once: scenario 4 compares the gateway with fetch + JSON.parse of the same bytes.
     { region: LARGE, images: 10_000, prerendered: true },
   ]
+  return startScript('./fake-upstream.ts', [JSON.stringify(specs)])
+}
+
+/** Runs a bench script as its own process; it prints its URL when it listens. */
+async function startScript(script: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL('./fake-upstream.ts', import.meta.url).pathname, JSON.stringify(specs)],
+    ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...args],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -170,10 +176,51 @@ async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
   return load(options)
 }
 
-/** Scenario 1's two loads of one target: 10 connections for 10 s, then 1 connection for 5 s. */
+/**
+ * One connection, one request at a time, for `seconds`, each request timed here with
+ * sub-millisecond resolution (autocannon's histogram counts whole milliseconds, too coarse for
+ * a 2 ms budget). A distinct token per request, as in `load`.
+ */
+async function oneAtATime(target: { url: string; query?: string }, seconds: number): Promise<Load> {
+  const url = target.query ? `${target.url}/graphql` : target.url
+  const timings: number[] = []
+  let failures = 0
+  const until = performance.now() + seconds * 1000
+  while (performance.now() < until) {
+    const started = performance.now()
+    const authorization = `${TOKEN}-${++sequence}`
+    const response = await request(
+      url,
+      target.query
+        ? {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body: JSON.stringify({ query: target.query }),
+          }
+        : { headers: { authorization } },
+    )
+    await response.body.arrayBuffer()
+    timings.push(performance.now() - started)
+    if (response.statusCode !== 200) failures++
+  }
+  const sorted = timings.sort((a, b) => a - b)
+  const at = (quantile: number) =>
+    round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * quantile))] ?? 0, 2)
+  return {
+    requestsPerSecond: Math.round(timings.length / seconds),
+    p50: at(0.5),
+    p99: at(0.99),
+    requests: timings.length,
+    failures,
+    timeouts: 0,
+  }
+}
+
+/** Scenario 1's two loads of one target: 10 connections for 10 s, then one request at a time for 5 s. */
 async function atTenAndOneConnection(target: { url: string; query?: string }): Promise<[Load, Load]> {
   const ten = await measure({ ...target, connections: 10, seconds: SECONDS(10) })
-  const one = await measure({ ...target, connections: 1, seconds: SECONDS(5) })
+  await oneAtATime(target, SECONDS(1))
+  const one = await oneAtATime(target, SECONDS(5))
   return [ten, one]
 }
 
@@ -219,8 +266,11 @@ async function main(): Promise<void> {
   const cached = await startGateway(upstream.url, { CACHE_TTL_MS: '60000' })
   // Parses every answer: scenario 4's cost of parse, filter, sort and facets each time.
   const parsing = await startGateway(upstream.url, { UPSTREAM_ANSWER_MEMO_BYTES: '0' })
+  // Scenario 1's yardstick: the same answer from a hand-written handler without GraphQL.
+  const reference = await startScript('./reference-handler.ts', [upstream.url, benchRegionId(SINGLE)])
+  const children = [upstream.child, gateway.child, cached.child, parsing.child, reference.child]
   const stop = () => {
-    for (const child of [upstream.child, gateway.child, cached.child, parsing.child]) child.kill('SIGTERM')
+    for (const child of children) child.kill('SIGTERM')
   }
   process.on('exit', stop)
   try {
@@ -228,6 +278,14 @@ async function main(): Promise<void> {
     for (const query of [QUERIES.single, QUERIES.varied]) {
       const single = (await graphql(gateway.url, query)) as { region: { images: { nodes: unknown[] } } }
       if (single.region.images.nodes.length !== 200) throw new Error('scenario 1 did not return 200 images')
+    }
+    if (
+      !isDeepStrictEqual(
+        await graphql(reference.url, QUERIES.single),
+        await graphql(gateway.url, QUERIES.single),
+      )
+    ) {
+      throw new Error('the reference handler does not answer what the gateway answers')
     }
     const many = (await graphql(gateway.url, QUERIES.many)) as { images: { nodes: unknown[] } }
     if (many.images.nodes.length !== 50) throw new Error('scenario 2 did not return 50 images')
@@ -237,6 +295,11 @@ async function main(): Promise<void> {
     const [s1Direct, s1DirectOne] = await atTenAndOneConnection({ url: directUrl })
     const [s1Gateway, s1GatewayOne] = await atTenAndOneConnection({ url: gateway.url, query: QUERIES.single })
     const [s1Varied, s1VariedOne] = await atTenAndOneConnection({ url: gateway.url, query: QUERIES.varied })
+    const [s1Reference, s1ReferenceOne] = await atTenAndOneConnection({
+      url: reference.url,
+      query: QUERIES.single,
+    })
+    reference.child.kill('SIGTERM')
 
     console.error('scenario 2: 20 regions x 200 images, filtered to 50 with facets')
     const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(10) })
@@ -258,9 +321,16 @@ async function main(): Promise<void> {
     const s4Parsing = await sequentialP50(parsing.url, QUERIES.large, runs)
 
     console.error('scenario 5: memory over a 60 s run at 50 connections')
+    // Scenario 5 measures its own load on a gateway started for it, so its numbers do not
+    // depend on what the scenarios before it left behind; what they left behind (answers in the
+    // memo, the 10,000-image one among them) is reported beside it.
+    const rssAfterScenarios = rssMiB(gateway.child.pid as number)
+    for (const child of [cached.child, parsing.child]) child.kill('SIGTERM')
+    const fresh = await startGateway(upstream.url)
+    children.push(fresh.child)
     const samples: number[] = []
-    const sampler = setInterval(() => samples.push(rssMiB(gateway.child.pid as number)), 1000)
-    const s5 = await load({ url: gateway.url, query: QUERIES.many, connections: 50, seconds: SECONDS(60) })
+    const sampler = setInterval(() => samples.push(rssMiB(fresh.child.pid as number)), 1000)
+    const s5 = await load({ url: fresh.url, query: QUERIES.many, connections: 50, seconds: SECONDS(60) })
     clearInterval(sampler)
     const rss10 = samples[Math.min(9, samples.length - 1)] ?? 0
     const rssEnd = samples[samples.length - 1] ?? 0
@@ -280,6 +350,13 @@ async function main(): Promise<void> {
           1000 / s1Gateway.requestsPerSecond - 1000 / s1Direct.requestsPerSecond,
           3,
         ),
+        reference: {
+          handler: s1Reference,
+          throughputRatio: round(s1Reference.requestsPerSecond / s1Direct.requestsPerSecond, 3),
+          gatewayShare: round(s1Gateway.requestsPerSecond / s1Reference.requestsPerSecond, 3),
+          oneConnection: s1ReferenceOne,
+          addedP50Ms: round(s1ReferenceOne.p50 - s1DirectOne.p50, 2),
+        },
         everyAnswerDifferent: {
           gateway: s1Varied,
           throughputRatio: round(s1Varied.requestsPerSecond / s1Direct.requestsPerSecond, 3),
@@ -303,6 +380,7 @@ async function main(): Promise<void> {
         rssAtEndMiB: rssEnd,
         growthMiB: round(rssEnd - rss10, 1),
         samples,
+        rssOfGatewayAfterScenarios1to4MiB: rssAfterScenarios,
       },
     }
     mkdirSync(OUT_DIR, { recursive: true })
@@ -316,6 +394,8 @@ async function main(): Promise<void> {
       s1GatewayOne,
       s1Varied,
       s1VariedOne,
+      s1Reference,
+      s1ReferenceOne,
       s2,
       s3,
       s3Busy,
@@ -340,6 +420,13 @@ type Results = {
     throughputRatio: number
     oneConnection: { direct: Load; gateway: Load; addedP50Ms: number }
     overheadPerRequestMs: number
+    reference: {
+      handler: Load
+      throughputRatio: number
+      gatewayShare: number
+      oneConnection: Load
+      addedP50Ms: number
+    }
     everyAnswerDifferent: { gateway: Load; throughputRatio: number; oneConnection: Load; addedP50Ms: number }
   }
   scenario2: Load
@@ -352,7 +439,17 @@ type Results = {
     parsingP50Ms: number
     parsingRatioToFloor: number
   }
-  scenario5: Load & { rssAt10sMiB: number; rssAtEndMiB: number; growthMiB: number }
+  scenario5: Load & {
+    rssAt10sMiB: number
+    rssAtEndMiB: number
+    growthMiB: number
+    rssOfGatewayAfterScenarios1to4MiB: number
+  }
+}
+
+/** MiB, with MB (10^6 bytes) beside it: the targets are stated in MB. */
+function mib(value: number): string {
+  return `${value} MiB (${Math.round(value * 1.048576)} MB)`
 }
 
 function markdown(r: Results): string {
@@ -360,7 +457,7 @@ function markdown(r: Results): string {
   return `# Benchmark results
 
 ${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
-Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here.
+Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Rows at 1 connection send one request at a time and time each one here (to 0.01 ms).
 
 | scenario | what | result | target |
 | --- | --- | --- | --- |
@@ -368,9 +465,11 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 1 | gateway, 200 images x every field, 10 connections | ${s1.gateway.requestsPerSecond} req/s, p50 ${s1.gateway.p50} ms, p99 ${s1.gateway.p99} ms | |
 | 1 | throughput ratio gateway / direct | ${(s1.throughputRatio * 100).toFixed(1)}% | >= 30% |
 | 1 | gateway overhead per request (1/rps difference) | ${s1.overheadPerRequestMs} ms | |
-| 1 | added p50 at 1 connection | ${s1.oneConnection.addedP50Ms} ms (direct ${s1.oneConnection.direct.p50} ms, gateway ${s1.oneConnection.gateway.p50} ms) | < 2 ms |
+| 1 | added p50 at 1 connection (gateway p50 - direct p50) | ${s1.oneConnection.addedP50Ms} ms (direct ${s1.oneConnection.direct.p50} ms, gateway ${s1.oneConnection.gateway.p50} ms) | < 2 ms |
 | 1 | the same with every answer different (no parse reused), 10 connections | ${s1.everyAnswerDifferent.gateway.requestsPerSecond} req/s (${(s1.everyAnswerDifferent.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.everyAnswerDifferent.gateway.p50} ms, p99 ${s1.everyAnswerDifferent.gateway.p99} ms | |
 | 1 | added p50 at 1 connection, every answer different | ${s1.everyAnswerDifferent.addedP50Ms} ms (gateway ${s1.everyAnswerDifferent.oneConnection.p50} ms) | |
+| 1 | yardstick: hand-written handler without GraphQL (same answer, bench/reference-handler.ts), 10 connections | ${s1.reference.handler.requestsPerSecond} req/s (${(s1.reference.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.reference.handler.p50} ms; the gateway reaches ${(s1.reference.gatewayShare * 100).toFixed(0)}% of it | |
+| 1 | added p50 at 1 connection, hand-written handler | ${s1.reference.addedP50Ms} ms (handler ${s1.reference.oneConnection.p50} ms) | |
 | 2 | 20 regions x 200 images -> 50 with facets, 10 connections | ${r.scenario2.requestsPerSecond} req/s, p50 ${r.scenario2.p50} ms, p99 ${r.scenario2.p99} ms | |
 | 3 | 20 regions answering in 100 ms, one operation at a time | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms | p50 <= 110 ms |
 | 3 | the same, 10 connections (200 upstream calls in flight) | p50 ${r.scenario3.tenConnections.p50} ms, p99 ${r.scenario3.tenConnections.p99} ms, ${r.scenario3.tenConnections.requestsPerSecond} req/s | |
@@ -378,10 +477,11 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 4 | gateway: filtered page of 50 with facets (identical answers: parse reused) | p50 ${r.scenario4.gatewayP50Ms} ms (${r.scenario4.ratioToFloor}x floor) | |
 | 4 | gateway parsing every answer (UPSTREAM_ANSWER_MEMO_BYTES=0) | p50 ${r.scenario4.parsingP50Ms} ms (${r.scenario4.parsingRatioToFloor}x floor) | <= 1.5x floor |
 | 4 | gateway with CACHE_TTL_MS, repeated query | p50 ${r.scenario4.cachedP50Ms} ms | < 10 ms |
-| 5 | 60 s at 50 connections (scenario 2 query) | ${r.scenario5.requestsPerSecond} req/s; RSS ${r.scenario5.rssAt10sMiB} MiB at 10 s, ${r.scenario5.rssAtEndMiB} MiB at end (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
+| 5 | 60 s at 50 connections (scenario 2 query), on a gateway started for it | ${r.scenario5.requestsPerSecond} req/s; RSS ${mib(r.scenario5.rssAt10sMiB)} at 10 s, ${mib(r.scenario5.rssAtEndMiB)} at end (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
+| 5 | beside it: RSS of the gateway that ran scenarios 1-4 (idle; its memo holds the 10,000-image answer) | ${mib(r.scenario5.rssOfGatewayAfterScenarios1to4MiB)} | |
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
-Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, r.scenario2, r.scenario3, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
+Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, r.scenario2, r.scenario3, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
 `
 }
 

@@ -67,6 +67,7 @@ const NO_TAGS: readonly TagModel[] = []
 export class ImageModel {
   readonly regionId: string
   readonly #upstream: UpstreamImage
+  #id: string | undefined
   #owner: string | null | undefined
   #createdAtMs: number | undefined
   #os: OperatingSystemModel | undefined
@@ -84,11 +85,12 @@ export class ImageModel {
   }
 
   get id(): string {
-    return encodeImageId({
+    this.#id ??= encodeImageId({
       regionId: this.regionId,
       ownerOrganizationId: this.ownerOrganizationId,
       imageId: this.imageId,
     })
+    return this.#id
   }
 
   get imageId(): string {

@@ -356,12 +356,12 @@ async function main(): Promise<void> {
     const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(8) })
 
     console.error('scenario 3: fan-out over 20 regions answering in 100 ms')
-    const s3 = await measure({ url: gateway.url, query: QUERIES.slow, connections: 1, seconds: SECONDS(10) })
+    const s3 = await measure({ url: gateway.url, query: QUERIES.slow, connections: 1, seconds: SECONDS(8) })
     const s3Busy = await measure({
       url: gateway.url,
       query: QUERIES.slow,
       connections: 10,
-      seconds: SECONDS(8),
+      seconds: SECONDS(6),
     })
 
     console.error('scenario 4: 10,000 images, filtered page of 50 with facets')

@@ -20,13 +20,17 @@ let scratch: Buffer | undefined
  * is the same text as UTF-8 for those bytes and much cheaper for Node to build. Anything else
  * takes the plain UTF-8 path. Synchronous: the scratch is free again when this returns.
  */
-export function bodyText(chunks: readonly Buffer[], size: number): string {
-  const bytes = joined(chunks, size)
+export function bodyText(chunks: readonly Buffer[]): string {
+  const bytes = joined(chunks)
   return isAscii(bytes) ? bytes.toString('ascii') : bytes.toString('utf8')
 }
 
-function joined(chunks: readonly Buffer[], size: number): Buffer {
+function joined(chunks: readonly Buffer[]): Buffer {
   if (chunks.length === 1) return chunks[0] as Buffer
+  // Counted here rather than taken from the caller: a wrong size would hand out bytes of an
+  // earlier answer still in the scratch.
+  let size = 0
+  for (const chunk of chunks) size += chunk.length
   if (size > SCRATCH_MAX_BYTES) return Buffer.concat(chunks, size)
   if (scratch === undefined || scratch.length < size) {
     // Grown in whole MiB so a few slightly larger answers do not each reallocate it.

@@ -551,7 +551,7 @@ export class RegionApiClient {
     if (known !== undefined) return { body: known, reused: true }
     let body: unknown
     try {
-      body = JSON.parse(bodyText(bytes.chunks, bytes.size))
+      body = JSON.parse(bodyText(bytes.chunks))
     } catch {
       throw invalidResponse(target, 'the answer is not JSON')
     }
@@ -708,7 +708,7 @@ async function readBounded(
   limit: number,
 ): Promise<string | undefined> {
   const bytes = await readBoundedBytes(body, limit)
-  return bytes && bodyText(bytes.chunks, bytes.size)
+  return bytes && bodyText(bytes.chunks)
 }
 
 /** Runs an observer callback; if it throws, logs it and carries on without it. */

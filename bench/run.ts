@@ -11,7 +11,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { isDeepStrictEqual } from 'node:util'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { BENCH_ORGANIZATION, benchRegionId } from './data.js'
@@ -61,12 +60,39 @@ interface Load {
   readonly timeouts: number
 }
 
+/** Every process the harness starts, stopped when it exits however it exits. */
+const children: ChildProcess[] = []
+function stopChildren(): void {
+  for (const child of children) child.kill('SIGTERM')
+}
+process.on('exit', stopChildren)
+
+function spawnChild(args: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+  const child = spawn(process.execPath, args, options)
+  children.push(child)
+  return child
+}
+
+/** Rejects when `child` exits, so a process that dies while awaited fails the run instead of hanging it. */
+async function exitOf(child: ChildProcess, what: string): Promise<never> {
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null]
+  throw new Error(`${what} exited (${code ?? signal}) before it was ready`)
+}
+
+const portsHandedOut = new Set<number>()
+
+/** A free loopback port, never one handed out before in this run. */
 async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
+  for (;;) {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise((resolve) => server.close(resolve))
+    if (!portsHandedOut.has(port)) {
+      portsHandedOut.add(port)
+      return port
+    }
+  }
 }
 
 async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
@@ -84,14 +110,13 @@ async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
 
 /** Runs a bench script as its own process; it prints its URL when it listens. */
 async function startScript(script: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
+  const child = spawnChild(['--import', 'tsx', new URL(script, import.meta.url).pathname, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const [line] = (await Promise.race([
+    once(child.stdout as NodeJS.ReadableStream, 'data'),
+    exitOf(child, script),
+  ])) as [Buffer]
   return { child, url: (JSON.parse(line.toString()) as { url: string }).url }
 }
 
@@ -100,7 +125,7 @@ async function startGateway(
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort()
-  const child = spawn(process.execPath, [new URL('./dist/main.js', ROOT).pathname], {
+  const child = spawnChild([new URL('./dist/main.js', ROOT).pathname], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -114,9 +139,11 @@ async function startGateway(
   })
   const url = `http://127.0.0.1:${port}`
   for (let attempt = 0; attempt < 200; attempt++) {
+    // A gateway that died (say, its port was taken meanwhile) must not pass on another's /healthz.
+    if (child.exitCode !== null || child.signalCode !== null) break
     try {
       const response = await fetch(`${url}/healthz`)
-      if (response.ok) return { child, url }
+      if (response.ok && child.exitCode === null) return { child, url }
     } catch {
       // not listening yet
     }
@@ -178,6 +205,9 @@ async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
 
 type Target = { url: string; query?: string }
 
+/** Scenario 1's rounds: how many, and how long each target runs per round at 10 and at 1 connection. */
+const TURNS = { rounds: 3, tenSeconds: SECONDS(3), oneSeconds: SECONDS(1.5) }
+
 /**
  * One connection, one request at a time, for `seconds`: each request's time in ms, measured
  * here with sub-millisecond resolution (autocannon's histogram counts whole milliseconds, too
@@ -216,21 +246,21 @@ async function oneAtATime(target: Target, seconds: number): Promise<{ timings: n
  * exact percentiles of every request timed. Each target is warmed up first.
  */
 async function inTurns(targets: readonly Target[]): Promise<{ ten: Load; one: Load }[]> {
-  const rounds = 3
-  const tenSeconds = SECONDS(3)
-  const oneSeconds = SECONDS(1.5)
+  const { rounds, tenSeconds, oneSeconds } = TURNS
   for (const target of targets) await load({ ...target, connections: 10, seconds: SECONDS(1) })
   const tens: Load[][] = targets.map(() => [])
   const ones = targets.map(() => ({ timings: [] as number[], failures: 0 }))
+  // Each round starts one target later, so no target always follows the same other one.
+  const inRound = (pass: number) => targets.map((_, step) => (pass + step) % targets.length)
   for (let pass = 0; pass < rounds; pass++) {
-    for (const [index, target] of targets.entries()) {
-      tens[index]?.push(await load({ ...target, connections: 10, seconds: tenSeconds }))
+    for (const index of inRound(pass)) {
+      tens[index]?.push(await load({ ...(targets[index] as Target), connections: 10, seconds: tenSeconds }))
     }
   }
   for (const target of targets) await oneAtATime(target, SECONDS(0.5))
   for (let pass = 0; pass < rounds; pass++) {
-    for (const [index, target] of targets.entries()) {
-      const { timings, failures } = await oneAtATime(target, oneSeconds)
+    for (const index of inRound(pass)) {
+      const { timings, failures } = await oneAtATime(targets[index] as Target, oneSeconds)
       const into = ones[index] as { timings: number[]; failures: number }
       into.timings.push(...timings)
       into.failures += failures
@@ -271,8 +301,7 @@ function median(values: number[]): number {
 
 /** The floor of scenario 4 (bench/parse-floor.ts): fetch the same upstream answer and JSON.parse it, nothing else. */
 async function fetchAndParseFloor(upstreamUrl: string, runs: number): Promise<number> {
-  const floor = spawn(
-    process.execPath,
+  const floor = spawnChild(
     [
       '--import',
       'tsx',
@@ -283,8 +312,11 @@ async function fetchAndParseFloor(upstreamUrl: string, runs: number): Promise<nu
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
+  const exited = once(floor, 'exit') as Promise<[number | null]>
   const chunks: Buffer[] = []
   for await (const chunk of floor.stdout as NodeJS.ReadableStream) chunks.push(chunk as Buffer)
+  const [code] = await exited
+  if (code !== 0) throw new Error(`the scenario 4 floor exited with ${code}`)
   return (JSON.parse(Buffer.concat(chunks).toString()) as { p50: number }).p50
 }
 
@@ -307,31 +339,23 @@ function rssMiB(pid: number): number {
 
 async function main(): Promise<void> {
   const upstream = await startUpstream()
-  const [gateway, cached, parsing, reference] = await Promise.all([
+  const [gateway, cached, parsing] = await Promise.all([
     startGateway(upstream.url),
     startGateway(upstream.url, { CACHE_TTL_MS: '60000' }),
     // Parses every answer: scenario 4's cost of parse, filter, sort and facets each time.
     startGateway(upstream.url, { UPSTREAM_ANSWER_MEMO_BYTES: '0' }),
-    // Scenario 1's yardstick: the same answer from a hand-written handler without GraphQL.
-    startScript('./reference-handler.ts', [upstream.url, benchRegionId(SINGLE)]),
   ])
-  const children = [upstream.child, gateway.child, cached.child, parsing.child, reference.child]
-  const stop = () => {
-    for (const child of children) child.kill('SIGTERM')
-  }
-  process.on('exit', stop)
+  // Scenario 1's yardstick: the same answer from a hand-written handler without GraphQL.
+  // Started once the gateways listen, so its own port cannot be one of theirs.
+  const reference = await startScript('./reference-handler.ts', [upstream.url, benchRegionId(SINGLE)])
   try {
     // Answers are checked once before load, so the numbers are of correct responses.
     for (const query of [QUERIES.single, QUERIES.varied]) {
       const single = (await graphql(gateway.url, query)) as { region: { images: { nodes: unknown[] } } }
       if (single.region.images.nodes.length !== 200) throw new Error('scenario 1 did not return 200 images')
     }
-    if (
-      !isDeepStrictEqual(
-        await graphql(reference.url, QUERIES.single),
-        await graphql(gateway.url, QUERIES.single),
-      )
-    ) {
+    const byHand = JSON.stringify(await graphql(reference.url, QUERIES.single))
+    if (byHand !== JSON.stringify(await graphql(gateway.url, QUERIES.single))) {
       throw new Error('the reference handler does not answer what the gateway answers')
     }
     const many = (await graphql(gateway.url, QUERIES.many)) as { images: { nodes: unknown[] } }
@@ -378,12 +402,14 @@ async function main(): Promise<void> {
     const rssAfterScenarios = rssMiB(gateway.child.pid as number)
     for (const child of [cached.child, parsing.child]) child.kill('SIGTERM')
     const fresh = await startGateway(upstream.url)
-    children.push(fresh.child)
     const samples: number[] = []
     const sampler = setInterval(() => samples.push(rssMiB(fresh.child.pid as number)), 1000)
     const s5 = await load({ url: fresh.url, query: QUERIES.many, connections: 50, seconds: SECONDS(60) })
     clearInterval(sampler)
-    const rss10 = samples[Math.min(9, samples.length - 1)] ?? 0
+    // Growth from the 10th to the 60th second, as medians of 10 s windows (5-15 s and the last
+    // 10 s): single samples jump by 10+ MiB from one second to the next.
+    const rssEarly = median(samples.length >= 14 ? samples.slice(4, 14) : samples)
+    const rssLate = median(samples.slice(-10))
     const rssEnd = samples[samples.length - 1] ?? 0
 
     const results = {
@@ -427,9 +453,10 @@ async function main(): Promise<void> {
       },
       scenario5: {
         ...s5,
-        rssAt10sMiB: rss10,
         rssAtEndMiB: rssEnd,
-        growthMiB: round(rssEnd - rss10, 1),
+        rssMedian5To15sMiB: rssEarly,
+        rssMedianLast10sMiB: rssLate,
+        growthMiB: round(rssLate - rssEarly, 1),
         samples,
         rssOfGatewayAfterScenarios1to4MiB: rssAfterScenarios,
       },
@@ -454,7 +481,7 @@ async function main(): Promise<void> {
     ].reduce((sum, run) => sum + run.failures, 0)
     if (failures > 0) throw new Error(`${failures} requests failed during the benchmark`)
   } finally {
-    stop()
+    stopChildren()
   }
 }
 
@@ -491,7 +518,8 @@ type Results = {
     parsingRatioToFloor: number
   }
   scenario5: Load & {
-    rssAt10sMiB: number
+    rssMedian5To15sMiB: number
+    rssMedianLast10sMiB: number
     rssAtEndMiB: number
     growthMiB: number
     rssOfGatewayAfterScenarios1to4MiB: number
@@ -508,7 +536,7 @@ function markdown(r: Results): string {
   return `# Benchmark results
 
 ${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
-Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, 3 rounds of 3 s at 10 connections and 3 rounds of 1.5 s at 1 connection (one request at a time, each timed here to 0.01 ms), so drift of the machine falls on all of them alike.
+Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms), so drift of the machine falls on all of them alike.
 
 | scenario | what | result | target |
 | --- | --- | --- | --- |
@@ -519,8 +547,8 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 1 | added p50 at 1 connection (gateway p50 - direct p50) | ${s1.oneConnection.addedP50Ms} ms (direct ${s1.oneConnection.direct.p50} ms, gateway ${s1.oneConnection.gateway.p50} ms) | < 2 ms |
 | 1 | the same with every answer different (no parse reused), 10 connections | ${s1.everyAnswerDifferent.gateway.requestsPerSecond} req/s (${(s1.everyAnswerDifferent.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.everyAnswerDifferent.gateway.p50} ms, p99 ${s1.everyAnswerDifferent.gateway.p99} ms | |
 | 1 | added p50 at 1 connection, every answer different | ${s1.everyAnswerDifferent.addedP50Ms} ms (gateway ${s1.everyAnswerDifferent.oneConnection.p50} ms) | |
-| 1 | yardstick: hand-written handler without GraphQL (same answer, bench/reference-handler.ts), 10 connections | ${s1.reference.handler.requestsPerSecond} req/s (${(s1.reference.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.reference.handler.p50} ms; the gateway reaches ${(s1.reference.gatewayShare * 100).toFixed(0)}% of it | |
-| 1 | added p50 at 1 connection, hand-written handler | ${s1.reference.addedP50Ms} ms (handler ${s1.reference.oneConnection.p50} ms) | |
+| 1 | yardstick: hand-written handler without GraphQL (same answer, bench/reference-handler.ts), 10 connections | ${s1.reference.handler.requestsPerSecond} req/s (${(s1.reference.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.reference.handler.p50} ms. The gateway does ${(s1.reference.gatewayShare * 100).toFixed(0)}% of its req/s where answers repeat (the memo skips the parse the handler always does), ${((s1.everyAnswerDifferent.gateway.requestsPerSecond / s1.reference.handler.requestsPerSecond) * 100).toFixed(0)}% where every answer is different | |
+| 1 | added p50 at 1 connection, hand-written handler | ${s1.reference.addedP50Ms} ms (handler p50 ${s1.reference.oneConnection.p50} ms) | |
 | 2 | 20 regions x 200 images -> 50 with facets, 10 connections | ${r.scenario2.requestsPerSecond} req/s, p50 ${r.scenario2.p50} ms, p99 ${r.scenario2.p99} ms | |
 | 3 | 20 regions answering in 100 ms, one operation at a time | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms | p50 <= 110 ms |
 | 3 | the same, 10 connections (200 upstream calls in flight) | p50 ${r.scenario3.tenConnections.p50} ms, p99 ${r.scenario3.tenConnections.p99} ms, ${r.scenario3.tenConnections.requestsPerSecond} req/s | |
@@ -528,7 +556,7 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 4 | gateway: filtered page of 50 with facets (identical answers: parse reused) | p50 ${r.scenario4.gatewayP50Ms} ms (${r.scenario4.ratioToFloor}x floor) | |
 | 4 | gateway parsing every answer (UPSTREAM_ANSWER_MEMO_BYTES=0) | p50 ${r.scenario4.parsingP50Ms} ms (${r.scenario4.parsingRatioToFloor}x floor) | <= 1.5x floor |
 | 4 | gateway with CACHE_TTL_MS, repeated query | p50 ${r.scenario4.cachedP50Ms} ms | < 10 ms |
-| 5 | 60 s at 50 connections (scenario 2 query), on a gateway started for it | ${r.scenario5.requestsPerSecond} req/s; RSS ${mib(r.scenario5.rssAt10sMiB)} at 10 s, ${mib(r.scenario5.rssAtEndMiB)} at end (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
+| 5 | 60 s at 50 connections (scenario 2 query), on a gateway started for it | ${r.scenario5.requestsPerSecond} req/s; RSS at the end ${mib(r.scenario5.rssAtEndMiB)}; median ${mib(r.scenario5.rssMedian5To15sMiB)} over 5-15 s, ${mib(r.scenario5.rssMedianLast10sMiB)} over the last 10 s (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
 | 5 | beside it: RSS of the gateway that ran scenarios 1-4 (idle; its memo holds the 10,000-image answer) | ${mib(r.scenario5.rssOfGatewayAfterScenarios1to4MiB)} | |
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.

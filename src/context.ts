@@ -80,11 +80,25 @@ export function createContextFactory(deps: ContextDependencies) {
     return {
       requestId: state.requestId,
       log: state.log,
-      loaders: createLoaders(upstream, shared),
+      loaders: createLoaders(upstream, shared, clientGone(request)),
       limits: deps.limits,
       gateway: deps.gateway,
     }
   }
+}
+
+/**
+ * Aborts when the client goes away before its response is sent. The server adapter's request
+ * signal may be its own EventTarget rather than an AbortSignal; this one is native, so it can
+ * be combined with timeouts and handed to undici.
+ */
+function clientGone(request: Request): AbortSignal | undefined {
+  const source = request.signal as AbortSignal | undefined
+  if (!source) return undefined
+  const controller = new AbortController()
+  if (source.aborted) controller.abort()
+  else source.addEventListener('abort', () => controller.abort(), { once: true })
+  return controller.signal
 }
 
 /** Where a key must tell callers apart, the credential appears only as this hash. */

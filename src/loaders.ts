@@ -52,13 +52,21 @@ export interface SharedImages {
  * `shared`, concurrent identical calls of the same caller (and, with a TTL, repeated ones)
  * share one upstream call.
  */
-export function createLoaders(upstream: CallerRegionApi, shared?: SharedImages): Loaders {
+export function createLoaders(
+  upstream: CallerRegionApi,
+  shared?: SharedImages,
+  /** Aborts when the client goes away: upstream work only it was waiting for is cancelled. */
+  signal?: AbortSignal,
+): Loaders {
   const load = (key: RegionImagesKey) =>
     shared
-      ? shared.source.load(shared.callerHash, regionImagesKeyString(key), () =>
-          fetchRegionImages(upstream, key),
+      ? shared.source.load(
+          shared.callerHash,
+          regionImagesKeyString(key),
+          (callSignal) => fetchRegionImages(upstream, key, callSignal),
+          signal,
         )
-      : fetchRegionImages(upstream, key)
+      : fetchRegionImages(upstream, key, signal)
   return {
     imagesByRegionKey: new DataLoader((keys) => Promise.all(keys.map((key) => load(key).catch(asError))), {
       cacheKeyFn: regionImagesKeyString,
@@ -67,7 +75,7 @@ export function createLoaders(upstream: CallerRegionApi, shared?: SharedImages):
       Promise.all(
         organizationIds.map((organizationId) =>
           upstream
-            .listRegions(organizationId)
+            .listRegions(organizationId, signal)
             .then((regions) => regions.map(toRegionModel))
             .catch(asError),
         ),
@@ -80,12 +88,19 @@ export function createLoaders(upstream: CallerRegionApi, shared?: SharedImages):
 // models, and the selections cached on them, are then made once too.
 const modelsOfAnswer = new WeakMap<readonly UpstreamImage[], RegionImages>()
 
-async function fetchRegionImages(upstream: CallerRegionApi, key: RegionImagesKey): Promise<RegionImages> {
-  const images = await upstream.listImages({
-    regionId: key.regionId,
-    organizationIds: key.organizationIds,
-    scope: key.scope === null ? undefined : key.scope === 'OWNED' ? 'owned' : 'available',
-  })
+async function fetchRegionImages(
+  upstream: CallerRegionApi,
+  key: RegionImagesKey,
+  signal: AbortSignal | undefined,
+): Promise<RegionImages> {
+  const images = await upstream.listImages(
+    {
+      regionId: key.regionId,
+      organizationIds: key.organizationIds,
+      scope: key.scope === null ? undefined : key.scope === 'OWNED' ? 'owned' : 'available',
+    },
+    signal,
+  )
   const known = modelsOfAnswer.get(images)
   if (known?.regionId === key.regionId) return known
   const answer = {

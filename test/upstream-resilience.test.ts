@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { CircuitBreakers, type CircuitState } from '../src/upstream/circuit-breaker.js'
-import { ConcurrencyLimit, QueueTimeoutError } from '../src/upstream/concurrency-limit.js'
+import {
+  AcquireCancelledError,
+  ConcurrencyLimit,
+  QueueTimeoutError,
+} from '../src/upstream/concurrency-limit.js'
 import { parseRetryAfter, retryDelayMs } from '../src/upstream/retry-policy.js'
 
 describe('retryDelayMs', () => {
@@ -161,6 +165,24 @@ describe('ConcurrencyLimit', () => {
     await expect(limit.acquire(5)).rejects.toBeInstanceOf(QueueTimeoutError)
     expect(limit.queued).toBe(0)
     held()
+    expect(limit.active).toBe(0)
+  })
+
+  it('drops a waiter whose caller gave up, and hands its turn to the next', async () => {
+    const limit = new ConcurrencyLimit(1)
+    const held = await limit.acquire(1000)
+    const givingUp = new AbortController()
+    const cancelled = limit.acquire(1000, givingUp.signal)
+    const next = limit.acquire(1000)
+    expect(limit.queued).toBe(2)
+    givingUp.abort()
+    await expect(cancelled).rejects.toBeInstanceOf(AcquireCancelledError)
+    expect(limit.queued).toBe(1)
+    held()
+    ;(await next)()
+    expect([limit.active, limit.queued]).toEqual([0, 0])
+    // Already gone: refused at once, even with a slot free.
+    await expect(limit.acquire(1000, givingUp.signal)).rejects.toBeInstanceOf(AcquireCancelledError)
     expect(limit.active).toBe(0)
   })
 })

@@ -92,13 +92,24 @@ export interface RegionImagesSourceOptions {
   readonly store?: RegionImagesStore | undefined
 }
 
+/** One shared upstream call and the requests waiting for it. */
+interface InFlight {
+  readonly loading: Promise<RegionImages>
+  readonly controller: AbortController
+  /** Requests waiting that have not gone away; at 0 the call is cancelled. */
+  waiting: number
+}
+
 /**
  * The process-wide layer between per-request loaders and the upstream: concurrent identical
  * calls of the same caller share one upstream call, and with a TTL, answers are reused.
  * Keys are `<token hash>|<region key>`: the token itself is never a key.
+ *
+ * A shared call is cancelled only when every request waiting for it has gone away (each
+ * passes its request's signal): one browser tab closing never fails another's request.
  */
 export class RegionImagesSource {
-  readonly #inFlight = new Map<string, Promise<RegionImages>>()
+  readonly #inFlight = new Map<string, InFlight>()
   readonly #ttlMs: number
   readonly #store: RegionImagesStore | undefined
 
@@ -107,13 +118,46 @@ export class RegionImagesSource {
     this.#store = options.ttlMs > 0 ? options.store : undefined
   }
 
-  load(callerHash: string, regionKey: string, fetch: () => Promise<RegionImages>): Promise<RegionImages> {
+  load(
+    callerHash: string,
+    regionKey: string,
+    fetch: (signal: AbortSignal) => Promise<RegionImages>,
+    signal?: AbortSignal,
+  ): Promise<RegionImages> {
     const key = `${callerHash}|${regionKey}`
-    const pending = this.#inFlight.get(key)
-    if (pending) return pending
-    const loading = this.#loadThrough(key, fetch).finally(() => this.#inFlight.delete(key))
-    this.#inFlight.set(key, loading)
-    return loading
+    let entry = this.#inFlight.get(key)
+    if (!entry) {
+      const controller = new AbortController()
+      const loading = this.#loadThrough(key, () => fetch(controller.signal)).finally(() => {
+        if (this.#inFlight.get(key) === started) this.#inFlight.delete(key)
+      })
+      const started: InFlight = { loading, controller, waiting: 0 }
+      entry = started
+      this.#inFlight.set(key, started)
+    }
+    this.#wait(key, entry, signal)
+    return entry.loading
+  }
+
+  /** Counts a waiting request; when the last one goes away, the call is cancelled and forgotten. */
+  #wait(key: string, entry: InFlight, signal: AbortSignal | undefined): void {
+    entry.waiting++
+    // Without a signal (or once the call has settled) nothing can cancel it.
+    if (!signal) return
+    const goneAway = () => {
+      entry.waiting--
+      if (entry.waiting > 0) return
+      // Later requests start a call of their own rather than join a cancelled one.
+      if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key)
+      entry.controller.abort()
+    }
+    if (signal.aborted) {
+      goneAway()
+      return
+    }
+    signal.addEventListener('abort', goneAway, { once: true })
+    const forget = () => signal.removeEventListener('abort', goneAway)
+    entry.loading.then(forget, forget)
   }
 
   async #loadThrough(key: string, fetch: () => Promise<RegionImages>): Promise<RegionImages> {

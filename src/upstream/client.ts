@@ -9,7 +9,7 @@ import { isUuid } from '../validation.js'
 import { AnswerMemo } from './answer-memo.js'
 import { bodyText } from './body-text.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
-import { ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
+import { AcquireCancelledError, ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
 import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
 import type { UpstreamImage, UpstreamImageScope, UpstreamRegion } from './types.js'
@@ -51,6 +51,7 @@ export interface UpstreamCallRecord {
   readonly regionId?: string | undefined
   readonly status: number | undefined
   readonly durationMs: number
+  /** The gateway error code, or `CANCELLED` when the client went away before the answer. */
   readonly code?: string | undefined
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt?: number | undefined
@@ -108,10 +109,14 @@ export interface CallerIdentity {
   readonly onCall?: ((call: UpstreamCallRecord) => void) | undefined
 }
 
-/** The Region Service as one caller sees it: every call carries that caller's credentials. */
+/**
+ * The Region Service as one caller sees it: every call carries that caller's credentials. A
+ * call whose `signal` aborts (the client went away) stops waiting for a slot, is cut if in
+ * flight and is not retried.
+ */
 export interface CallerRegionApi {
-  listImages(request: ListImagesRequest): Promise<UpstreamImage[]>
-  listRegions(organizationId: string): Promise<UpstreamRegion[]>
+  listImages(request: ListImagesRequest, signal?: AbortSignal): Promise<UpstreamImage[]>
+  listRegions(organizationId: string, signal?: AbortSignal): Promise<UpstreamRegion[]>
 }
 
 /** Result of `RegionApiClient.probe`. */
@@ -158,8 +163,11 @@ type AttemptOutcome =
       /** Connection errors and 502/503/504 may be retried. */
       readonly retryable: boolean
       readonly retryAfterMs?: number | undefined
-      /** failure: counts toward opening the circuit; answered: the region is up; unsent: no call went out. */
-      readonly health: 'failure' | 'answered' | 'unsent'
+      /**
+       * failure: counts toward opening the circuit; answered: the region is up; unsent: no call
+       * went out; cancelled: the client went away first (says nothing about the region).
+       */
+      readonly health: 'failure' | 'answered' | 'unsent' | 'cancelled'
     }
 
 /**
@@ -216,8 +224,8 @@ export class RegionApiClient {
       slots: new ConcurrencyLimit(this.#options.resilience.maxConcurrencyPerOperation),
     }
     return {
-      listImages: (req) => this.#listImages(operation, req),
-      listRegions: (organizationId) => this.#listRegions(operation, organizationId),
+      listImages: (req, signal) => this.#listImages(operation, req, signal),
+      listRegions: (organizationId, signal) => this.#listRegions(operation, organizationId, signal),
     }
   }
 
@@ -255,7 +263,11 @@ export class RegionApiClient {
     }
   }
 
-  async #listImages(caller: OperationCaller, req: ListImagesRequest): Promise<UpstreamImage[]> {
+  async #listImages(
+    caller: OperationCaller,
+    req: ListImagesRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<UpstreamImage[]> {
     assertUuid(req.regionId, 'region')
     const query = new URLSearchParams()
     for (const organizationId of req.organizationIds) query.append('organizationID', organizationId)
@@ -268,10 +280,14 @@ export class RegionApiClient {
       regionId: req.regionId,
       subject: `region ${req.regionId}`,
     }
-    return this.#get(caller, target, this.#validators.images)
+    return this.#get(caller, target, this.#validators.images, signal)
   }
 
-  async #listRegions(caller: OperationCaller, organizationId: string): Promise<UpstreamRegion[]> {
+  async #listRegions(
+    caller: OperationCaller,
+    organizationId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<UpstreamRegion[]> {
     assertUuid(organizationId, 'organization')
     const target: CallTarget = {
       operation: 'listRegions',
@@ -279,7 +295,7 @@ export class RegionApiClient {
       pathTemplate: '/api/v1/organizations/{organizationID}/regions',
       subject: `the region list of organization ${organizationId}`,
     }
-    return this.#get(caller, target, this.#validators.regions)
+    return this.#get(caller, target, this.#validators.regions, signal)
   }
 
   /**
@@ -287,7 +303,12 @@ export class RegionApiClient {
    * 502/503/504 with jittered backoff while the operation's deadline allows, every attempt
    * logged and counted.
    */
-  async #get<T>(caller: OperationCaller, target: CallTarget, contract: ValidateFunction<T>): Promise<T> {
+  async #get<T>(
+    caller: OperationCaller,
+    target: CallTarget,
+    contract: ValidateFunction<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const observer = this.#options.observer
     const observed = watchSafely(caller.log, () =>
       observer?.callStarted({
@@ -301,7 +322,7 @@ export class RegionApiClient {
     const started = performance.now()
     let finished = false
     // Exactly once per call, whatever happens below; an observer that throws never fails the call.
-    const finish = (status: number | undefined, failure: GatewayError | undefined, reused?: boolean) => {
+    const finish: Finish = (status, failure, ending) => {
       if (finished) return
       finished = true
       watchSafely(caller.log, () =>
@@ -309,15 +330,15 @@ export class RegionApiClient {
           operation: target.operation,
           regionId: target.regionId,
           status,
-          reused,
+          reused: ending === 'reused' || undefined,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
-          code: failure?.code,
+          code: ending === 'cancelled' ? 'CANCELLED' : failure?.code,
           upstreamTraceId: failure?.traceId,
         }),
       )
     }
     try {
-      return await this.#getAttempts(caller, target, contract, observed, finish)
+      return await this.#getAttempts(caller, target, contract, observed, finish, signal)
     } catch (error) {
       finish(undefined, asGatewayError(error))
       throw error
@@ -329,8 +350,14 @@ export class RegionApiClient {
     target: CallTarget,
     contract: ValidateFunction<T>,
     observed: UpstreamCallScope | undefined,
-    finish: (status: number | undefined, failure: GatewayError | undefined, reused?: boolean) => void,
+    finish: Finish,
+    signal: AbortSignal | undefined,
   ): Promise<T> {
+    if (signal?.aborted) {
+      const error = cancelled(target)
+      finish(undefined, error, 'cancelled')
+      throw error
+    }
     const circuitKey = target.regionId
     let admission: Admission = circuitKey
       ? this.#breakers.admit(circuitKey)
@@ -346,7 +373,7 @@ export class RegionApiClient {
     }
     const headers = extraHeaders(observed?.headers)
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#attempt(caller, target, contract, headers)
+      const outcome = await this.#attempt(caller, target, contract, headers, signal)
       if (circuitKey) {
         if (outcome.ok || outcome.health === 'answered') this.#breakers.recordSuccess(circuitKey)
         else if (outcome.health === 'failure') this.#breakers.recordFailure(circuitKey, admission.probe)
@@ -357,14 +384,19 @@ export class RegionApiClient {
         : this.#retryDelay(caller, attempt, outcome.retryable, outcome.retryAfterMs)
       this.#report(caller, target, attempt, outcome, delay)
       if (outcome.ok) {
-        finish(outcome.status, undefined, outcome.reused)
+        finish(outcome.status, undefined, outcome.reused ? 'reused' : undefined)
         return outcome.body as T
       }
       if (delay === undefined) {
-        finish(outcome.status, outcome.error)
+        finish(outcome.status, outcome.error, outcome.health === 'cancelled' ? 'cancelled' : undefined)
         throw outcome.error
       }
       await sleep(delay)
+      if (signal?.aborted) {
+        const error = cancelled(target)
+        finish(outcome.status, error, 'cancelled')
+        throw error
+      }
       if (circuitKey) {
         admission = this.#breakers.admit(circuitKey)
         // The circuit opened meanwhile: the last real failure says more than "circuit open".
@@ -407,6 +439,7 @@ export class RegionApiClient {
     target: CallTarget,
     contract: ValidateFunction<unknown>,
     extra: Readonly<Record<string, string>>,
+    signal: AbortSignal | undefined,
   ): Promise<AttemptOutcome> {
     const started = performance.now()
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10
@@ -418,13 +451,22 @@ export class RegionApiClient {
       retryable: false,
       health: 'unsent',
     })
+    const gone = (status?: number): AttemptOutcome => ({
+      ok: false,
+      error: cancelled(target),
+      status,
+      durationMs: elapsed(),
+      retryable: false,
+      health: 'cancelled',
+    })
     let releaseOperationSlot: (() => void) | undefined
     let releaseSlot: (() => void) | undefined
     try {
-      releaseOperationSlot = await caller.slots.acquire(caller.deadlineAt - performance.now())
-      releaseSlot = await this.#slots.acquire(caller.deadlineAt - performance.now())
+      releaseOperationSlot = await caller.slots.acquire(caller.deadlineAt - performance.now(), signal)
+      releaseSlot = await this.#slots.acquire(caller.deadlineAt - performance.now(), signal)
     } catch (error) {
       releaseOperationSlot?.()
+      if (error instanceof AcquireCancelledError) return gone()
       if (!(error instanceof QueueTimeoutError)) throw error
       return unsent()
     }
@@ -448,7 +490,9 @@ export class RegionApiClient {
           accept: 'application/json',
           'x-request-id': caller.requestId,
         },
-        signal: AbortSignal.timeout(budgetMs),
+        signal: signal
+          ? AbortSignal.any([AbortSignal.timeout(budgetMs), signal])
+          : AbortSignal.timeout(budgetMs),
       })
       status = response.statusCode
       if (status >= 200 && status < 300) {
@@ -466,6 +510,7 @@ export class RegionApiClient {
         health: status >= 500 ? 'failure' : 'answered',
       }
     } catch (error) {
+      if (signal?.aborted) return gone(status)
       if (error instanceof GatewayError) {
         // The region answered, but with something unusable (too large, not JSON, off contract).
         return { ok: false, error, status, durationMs: elapsed(), retryable: false, health: 'answered' }
@@ -516,9 +561,14 @@ export class RegionApiClient {
       code: failure?.code,
       attempt,
     }
-    if (outcome.ok || outcome.health !== 'unsent') caller.onCall?.(record)
+    const cancelledCall = !outcome.ok && outcome.health === 'cancelled'
+    if (outcome.ok || (outcome.health !== 'unsent' && !cancelledCall)) caller.onCall?.(record)
     const cause = outcome.ok ? undefined : outcome.cause
     const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
+    if (cancelledCall) {
+      caller.log.debug(fields, 'upstream call cancelled: the client went away')
+      return
+    }
     // A fan-out makes dozens of calls per request: successes are debug lines (the request line
     // counts them; metrics and traces have each), failures stay visible.
     if (failure && failure.code !== 'NOT_FOUND') caller.log.warn(fields, 'upstream call failed')
@@ -609,6 +659,22 @@ function invalidResponse(target: CallTarget, why: string): GatewayError {
       status: 200,
       regionId: target.regionId,
     },
+  )
+}
+
+/** How a call ended besides its status and error: its answer was reused, or the client went away. */
+type Finish = (
+  status: number | undefined,
+  failure: GatewayError | undefined,
+  ending?: 'reused' | 'cancelled',
+) => void
+
+/** Nobody sees this error: the client it was for has gone. It is what the call's promise rejects with. */
+function cancelled(target: CallTarget): GatewayError {
+  return new GatewayError(
+    'UPSTREAM_UNAVAILABLE',
+    `The request was cancelled by the client before the Region Service answered for ${target.subject}`,
+    { regionId: target.regionId },
   )
 }
 

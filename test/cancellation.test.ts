@@ -1,0 +1,115 @@
+import { createServer, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { makeImage, uuid } from './helpers/fixtures.js'
+import { type RunningGateway, startGateway, TOKEN } from './helpers/harness.js'
+import { parsePrometheusText, total } from './helpers/prometheus.js'
+
+const SLOW_MS = 700
+const REGIONS = [uuid(1, 'd'), uuid(2, 'd'), uuid(3, 'd')]
+
+interface UpstreamCall {
+  readonly path: string
+  answered: boolean
+  /** The gateway closed the connection before the answer was sent. */
+  cut: boolean
+}
+
+/** A Region Service that answers every image list after SLOW_MS and records calls cut short. */
+let upstream: Server
+let gateway: RunningGateway
+const calls: UpstreamCall[] = []
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    const call: UpstreamCall = { path: req.url ?? '', answered: false, cut: false }
+    calls.push(call)
+    const timer = setTimeout(() => {
+      call.answered = true
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify([makeImage({ name: 'slow-image' })]))
+    }, SLOW_MS)
+    res.on('close', () => {
+      if (call.answered) return
+      call.cut = true
+      clearTimeout(timer)
+    })
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  gateway = await startGateway(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)
+})
+
+afterAll(async () => {
+  await gateway?.close()
+  upstream?.closeAllConnections()
+  await new Promise<void>((resolve) => upstream?.close(() => resolve()))
+})
+
+beforeEach(() => {
+  calls.length = 0
+})
+
+const QUERY = 'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount nodes { name } } }'
+
+/** Sends the query without waiting for an answer; `goAway` drops the connection like a closed tab. */
+function sendAndKeep(ids: readonly string[]): { goAway: () => void } {
+  const body = JSON.stringify({ query: QUERY, variables: { ids } })
+  const client = request(`${gateway.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+  })
+  client.on('error', () => {
+    // Expected: the socket is destroyed on purpose.
+  })
+  client.end(body)
+  return { goAway: () => client.destroy() }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+async function cancelledCalls(): Promise<number> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text()
+  return total(parsePrometheusText(text), 'gateway_upstream_requests_total', { outcome: 'cancelled' })
+}
+
+describe('a client that goes away', () => {
+  it('has its upstream calls cut, counted as cancelled, and a later request starts afresh', async () => {
+    const before = await cancelledCalls()
+    const client = sendAndKeep(REGIONS)
+    await until(() => calls.length === REGIONS.length, 'the gateway called every region')
+    client.goAway()
+    await until(() => calls.every((call) => call.cut), 'every upstream call was cut')
+    expect(calls.some((call) => call.answered)).toBe(false)
+    await until(() => calls.length === REGIONS.length, 'nothing was retried')
+    expect(await cancelledCalls()).toBe(before + REGIONS.length)
+
+    // The cancelled calls are forgotten: the same caller asking again gets a full answer.
+    const again = await gateway.query<{ images: { totalCount: number } }>(QUERY, { ids: REGIONS })
+    expect(again.body.errors).toBeUndefined()
+    expect(again.body.data?.images.totalCount).toBe(REGIONS.length)
+    expect(calls).toHaveLength(REGIONS.length * 2)
+  })
+
+  it('does not cancel a call another request of the same caller is still waiting for', async () => {
+    const region = REGIONS[0] as string
+    const leaving = sendAndKeep([region])
+    await until(() => calls.length === 1, 'the first request called the region')
+    // Same token, same region, while the first call is in flight: the second joins it.
+    const staying = gateway.query<{ images: { totalCount: number; nodes: { name: string }[] } }>(QUERY, {
+      ids: [region],
+    })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    leaving.goAway()
+    const { body } = await staying
+    expect(body.errors).toBeUndefined()
+    expect(body.data?.images.nodes).toEqual([{ name: 'slow-image' }])
+    expect(calls).toHaveLength(1)
+    expect(calls[0]).toMatchObject({ answered: true, cut: false })
+  })
+})

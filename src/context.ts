@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import type { RegionImagesSource } from './cache/region-images-source.js'
 import { type GatewayError, unauthenticated } from './errors.js'
 import { createLoaders, type Loaders } from './loaders.js'
@@ -96,6 +97,8 @@ function clientGone(request: Request): AbortSignal | undefined {
   const source = request.signal as AbortSignal | undefined
   if (!source) return undefined
   const controller = new AbortController()
+  // Every region of a fan-out listens to it (up to MAX_REGIONS_PER_QUERY), which is not a leak.
+  setMaxListeners(0, controller.signal)
   if (source.aborted) controller.abort()
   else source.addEventListener('abort', () => controller.abort(), { once: true })
   return controller.signal

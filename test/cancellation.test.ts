@@ -1,11 +1,13 @@
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { RegionImagesSource } from '../src/cache/region-images-source.js'
 import { makeImage, uuid } from './helpers/fixtures.js'
 import { type RunningGateway, startGateway, TOKEN } from './helpers/harness.js'
 import { parsePrometheusText, total } from './helpers/prometheus.js'
 
-const SLOW_MS = 700
+const SLOW_MS = 1500
+/** Regions that answer after SLOW_MS; any other region answers at once. */
 const REGIONS = [uuid(1, 'd'), uuid(2, 'd'), uuid(3, 'd')]
 
 interface UpstreamCall {
@@ -15,7 +17,7 @@ interface UpstreamCall {
   cut: boolean
 }
 
-/** A Region Service that answers every image list after SLOW_MS and records calls cut short. */
+/** A Region Service that answers the image lists of REGIONS after SLOW_MS and records calls cut short. */
 let upstream: Server
 let gateway: RunningGateway
 const calls: UpstreamCall[] = []
@@ -24,11 +26,15 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     const call: UpstreamCall = { path: req.url ?? '', answered: false, cut: false }
     calls.push(call)
-    const timer = setTimeout(() => {
-      call.answered = true
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify([makeImage({ name: 'slow-image' })]))
-    }, SLOW_MS)
+    const slow = REGIONS.some((region) => call.path.includes(region))
+    const timer = setTimeout(
+      () => {
+        call.answered = true
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify([makeImage({ name: slow ? 'slow-image' : 'fast-image' })]))
+      },
+      slow ? SLOW_MS : 0,
+    )
     res.on('close', () => {
       if (call.answered) return
       call.cut = true
@@ -86,7 +92,8 @@ describe('a client that goes away', () => {
     client.goAway()
     await until(() => calls.every((call) => call.cut), 'every upstream call was cut')
     expect(calls.some((call) => call.answered)).toBe(false)
-    await until(() => calls.length === REGIONS.length, 'nothing was retried')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(calls, 'nothing is retried').toHaveLength(REGIONS.length)
     expect(await cancelledCalls()).toBe(before + REGIONS.length)
 
     // The cancelled calls are forgotten: the same caller asking again gets a full answer.
@@ -104,12 +111,75 @@ describe('a client that goes away', () => {
     const staying = gateway.query<{ images: { totalCount: number; nodes: { name: string }[] } }>(QUERY, {
       ids: [region],
     })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Loopback: the second request joins within milliseconds; the call still has >1 s to go.
+    await new Promise((resolve) => setTimeout(resolve, 300))
     leaving.goAway()
     const { body } = await staying
     expect(body.errors).toBeUndefined()
     expect(body.data?.images.nodes).toEqual([{ name: 'slow-image' }])
     expect(calls).toHaveLength(1)
     expect(calls[0]).toMatchObject({ answered: true, cut: false })
+  })
+
+  it('fans out over many regions without a listener-leak warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      const many = Array.from({ length: 20 }, (_, index) => uuid(100 + index, 'e'))
+      const { body } = await gateway.query<{ images: { totalCount: number } }>(QUERY, { ids: many })
+      expect(body.data?.images.totalCount).toBe(20)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})
+
+describe('RegionImagesSource', () => {
+  /** A fetch that never answers; it records its signal and fails once that aborts. */
+  function hangingFetch(signals: AbortSignal[]) {
+    return (signal: AbortSignal) => {
+      signals.push(signal)
+      return new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+    }
+  }
+
+  it('cancels a shared call only when every request waiting for it has gone, then starts afresh', async () => {
+    const source = new RegionImagesSource({ ttlMs: 0 })
+    const signals: AbortSignal[] = []
+    const fetch = hangingFetch(signals)
+    const [first, second] = [new AbortController(), new AbortController()]
+    const waits = [
+      source.load('caller', 'region', fetch, first.signal),
+      source.load('caller', 'region', fetch, second.signal),
+    ]
+    expect(signals).toHaveLength(1)
+    first.abort()
+    expect(signals[0]?.aborted).toBe(false)
+    second.abort()
+    expect(signals[0]?.aborted).toBe(true)
+    for (const wait of waits) await expect(wait).rejects.toBeDefined()
+
+    // The cancelled call is forgotten at once: the next request does not join it.
+    const third = new AbortController()
+    const next = source.load('caller', 'region', fetch, third.signal)
+    expect(signals).toHaveLength(2)
+    expect(signals[1]?.aborted).toBe(false)
+    third.abort()
+    await expect(next).rejects.toBeDefined()
+  })
+
+  it('never cancels a call a request without a signal waits for', async () => {
+    const source = new RegionImagesSource({ ttlMs: 0 })
+    const signals: AbortSignal[] = []
+    const fetch = hangingFetch(signals)
+    const leaving = new AbortController()
+    void source.load('caller', 'region', fetch).catch(() => undefined)
+    void source.load('caller', 'region', fetch, leaving.signal).catch(() => undefined)
+    leaving.abort()
+    expect(signals).toHaveLength(1)
+    expect(signals[0]?.aborted).toBe(false)
   })
 })

@@ -128,10 +128,17 @@ export class RegionImagesSource {
     let entry = this.#inFlight.get(key)
     if (!entry) {
       const controller = new AbortController()
-      const loading = this.#loadThrough(key, () => fetch(controller.signal)).finally(() => {
-        if (this.#inFlight.get(key) === started) this.#inFlight.delete(key)
-      })
-      const started: InFlight = { loading, controller, waiting: 0 }
+      const started: InFlight = {
+        loading: this.#loadThrough(key, controller.signal, () => fetch(controller.signal)),
+        controller,
+        waiting: 0,
+      }
+      // Forgotten once settled (the callers handle its outcome; this branch only cleans up).
+      started.loading
+        .finally(() => {
+          if (this.#inFlight.get(key) === started) this.#inFlight.delete(key)
+        })
+        .catch(() => undefined)
       entry = started
       this.#inFlight.set(key, started)
     }
@@ -160,11 +167,17 @@ export class RegionImagesSource {
     entry.loading.then(forget, forget)
   }
 
-  async #loadThrough(key: string, fetch: () => Promise<RegionImages>): Promise<RegionImages> {
+  async #loadThrough(
+    key: string,
+    signal: AbortSignal,
+    fetch: () => Promise<RegionImages>,
+  ): Promise<RegionImages> {
     const store = this.#store
     if (!store) return fetch()
     const cached = await store.get(key)
     if (cached) return cached
+    // Everyone waiting left while the cache was read: no call at all.
+    signal.throwIfAborted()
     const fresh = await fetch()
     // Storing is not on the request's path: the store logs its own failures.
     void store.set(key, fresh, this.#ttlMs)

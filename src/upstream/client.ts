@@ -391,10 +391,11 @@ export class RegionApiClient {
         finish(outcome.status, outcome.error, outcome.health === 'cancelled' ? 'cancelled' : undefined)
         throw outcome.error
       }
-      await sleep(delay)
+      // A client that goes away during the backoff ends the wait, and the call, at once.
+      await sleep(delay, undefined, signal ? { signal } : undefined).catch(() => undefined)
       if (signal?.aborted) {
         const error = cancelled(target)
-        finish(outcome.status, error, 'cancelled')
+        finish(undefined, error, 'cancelled')
         throw error
       }
       if (circuitKey) {
@@ -479,6 +480,7 @@ export class RegionApiClient {
     }
     const budgetMs = Math.min(this.#options.timeoutMs, Math.floor(remainingMs))
     const cutByDeadline = budgetMs < this.#options.timeoutMs
+    const cut = cutter(budgetMs, signal)
     let status: number | undefined
     try {
       const response = await request(`${this.#origin}${this.#basePath}${target.path}`, {
@@ -490,9 +492,7 @@ export class RegionApiClient {
           accept: 'application/json',
           'x-request-id': caller.requestId,
         },
-        signal: signal
-          ? AbortSignal.any([AbortSignal.timeout(budgetMs), signal])
-          : AbortSignal.timeout(budgetMs),
+        signal: cut.signal,
       })
       status = response.statusCode
       if (status >= 200 && status < 300) {
@@ -540,6 +540,7 @@ export class RegionApiClient {
         health: 'failure',
       }
     } finally {
+      cut.dispose()
       releaseSlot?.()
       releaseOperationSlot?.()
     }
@@ -553,15 +554,15 @@ export class RegionApiClient {
     retryInMs: number | undefined,
   ): void {
     const failure = outcome.ok ? undefined : outcome.error
+    const cancelledCall = !outcome.ok && outcome.health === 'cancelled'
     const record: UpstreamCallRecord = {
       operation: target.operation,
       regionId: target.regionId,
       status: outcome.status,
       durationMs: outcome.durationMs,
-      code: failure?.code,
+      code: cancelledCall ? 'CANCELLED' : failure?.code,
       attempt,
     }
-    const cancelledCall = !outcome.ok && outcome.health === 'cancelled'
     if (outcome.ok || (outcome.health !== 'unsent' && !cancelledCall)) caller.onCall?.(record)
     const cause = outcome.ok ? undefined : outcome.cause
     const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
@@ -660,6 +661,33 @@ function invalidResponse(target: CallTarget, why: string): GatewayError {
       regionId: target.regionId,
     },
   )
+}
+
+/**
+ * The signal of one attempt: aborts with a TimeoutError after `budgetMs`, or when `gone`
+ * aborts. A plain timer and controller rather than `AbortSignal.any([AbortSignal.timeout(),
+ * ...])`: a timeout signal that only feeds a combined one can be garbage-collected before it
+ * fires (nodejs/node#57736), and the call would then never time out. `dispose` when done.
+ */
+function cutter(
+  budgetMs: number,
+  gone: AbortSignal | undefined,
+): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('The upstream call ran out of time', 'TimeoutError')),
+    budgetMs,
+  )
+  const onGone = () => controller.abort(gone?.reason)
+  gone?.addEventListener('abort', onGone, { once: true })
+  if (gone?.aborted) onGone()
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer)
+      gone?.removeEventListener('abort', onGone)
+    },
+  }
 }
 
 /** How a call ended besides its status and error: its answer was reused, or the client went away. */

@@ -18,6 +18,8 @@ export type OperationOutcome =
   | 'error'
   /** Not executed: the document did not parse or validate, or the request was refused. */
   | 'rejected'
+  /** The client went away before the response was sent. */
+  | 'cancelled'
 
 export interface OperationObservation {
   /** The label value, already bounded (see `operationLabel`). */

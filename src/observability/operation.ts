@@ -49,3 +49,8 @@ export function errorCodes(result: unknown): string[] {
   }
   return [...codes].sort()
 }
+
+/** The request's signal aborts when the client closed the connection before the response. */
+export function clientWentAway(request: Request): boolean {
+  return (request.signal as AbortSignal | undefined)?.aborted === true
+}

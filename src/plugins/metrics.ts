@@ -1,6 +1,11 @@
 import type { Plugin } from 'graphql-yoga'
 import { type GatewayMetrics, type OperationOutcome, OTHER_LABEL } from '../observability/metrics.js'
-import { executedOperation, executionRequest, operationOutcome } from '../observability/operation.js'
+import {
+  clientWentAway,
+  executedOperation,
+  executionRequest,
+  operationOutcome,
+} from '../observability/operation.js'
 
 interface OperationRecord {
   operationName: string
@@ -41,7 +46,9 @@ export function useMetrics(metrics: GatewayMetrics, endpoint: string): Plugin {
         } finally {
           metrics.operationFinished({
             operationName: record.operationName,
-            outcome: record.outcome ?? (record.executed ? 'error' : 'rejected'),
+            outcome: clientWentAway(request)
+              ? 'cancelled'
+              : (record.outcome ?? (record.executed ? 'error' : 'rejected')),
             durationSeconds: (performance.now() - started) / 1000,
           })
         }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Plugin } from 'graphql-yoga'
 import { requestState } from '../context.js'
 import type { Logger } from '../logger.js'
-import { executedOperation, executionRequest } from '../observability/operation.js'
+import { clientWentAway, executedOperation, executionRequest } from '../observability/operation.js'
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 const servedRequest = new AsyncLocalStorage<Logger>()
@@ -48,6 +48,8 @@ export function useRequestLog(logger: Logger): Plugin {
           durationMs: Math.round((performance.now() - state.startedAt) * 10) / 10,
           upstreamCalls: state.upstreamCalls,
           upstreamFailures: state.upstreamFailures,
+          // The status is what the gateway had ready; nobody was there to receive it.
+          ...(clientWentAway(request) ? { clientWentAway: true } : {}),
         },
         'request',
       )

@@ -353,11 +353,13 @@ export class RegionApiClient {
     finish: Finish,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    if (signal?.aborted) {
+    // The client went away before an attempt (or between two): the call ends here.
+    const giveUp = (): never => {
       const error = cancelled(target)
       finish(undefined, error, 'cancelled')
       throw error
     }
+    if (signal?.aborted) giveUp()
     const circuitKey = target.regionId
     let admission: Admission = circuitKey
       ? this.#breakers.admit(circuitKey)
@@ -393,11 +395,7 @@ export class RegionApiClient {
       }
       // A client that goes away during the backoff ends the wait, and the call, at once.
       await sleep(delay, undefined, signal ? { signal } : undefined).catch(() => undefined)
-      if (signal?.aborted) {
-        const error = cancelled(target)
-        finish(undefined, error, 'cancelled')
-        throw error
-      }
+      if (signal?.aborted) giveUp()
       if (circuitKey) {
         admission = this.#breakers.admit(circuitKey)
         // The circuit opened meanwhile: the last real failure says more than "circuit open".
@@ -563,7 +561,8 @@ export class RegionApiClient {
       code: cancelledCall ? 'CANCELLED' : failure?.code,
       attempt,
     }
-    if (outcome.ok || (outcome.health !== 'unsent' && !cancelledCall)) caller.onCall?.(record)
+    // Counted when the region was asked: not for calls never sent or cut for a client that left.
+    if (outcome.ok || outcome.health === 'failure' || outcome.health === 'answered') caller.onCall?.(record)
     const cause = outcome.ok ? undefined : outcome.cause
     const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
     if (cancelledCall) {

@@ -9,14 +9,20 @@ import { isAsyncIterable, type Plugin, processRegularResult } from 'graphql-yoga
  * string over V8's regular object limit (128 kB) goes to the large-object space: fresh pages on
  * every response. On this kind of machine (a VM where first touches of memory are expensive)
  * that cost ~1 ms per 160 kB body, more than serialising it. Here the body is serialised
- * element by element of its lists into chunks of at most ~96 kB of text, each encoded on its own.
+ * element by element of its lists into pieces of at most ~96 kB of text, and the pieces are
+ * written into one buffer of the body's exact size: no piece is flattened with another and no
+ * bytes are copied twice (each buffer is memory the allocator must find, and hand back only
+ * when the garbage collector frees it).
  */
 const CHUNK_CHARS = 32 * 1024
 /** A list element larger than this is walked instead of serialised whole (a region with hundreds of images). */
 const ELEMENT_CHARS = 64 * 1024
 
 class ChunkedBytes {
-  readonly #chunks: Buffer[] = []
+  readonly #pieces: string[] = []
+  /** Per piece: whether it is ASCII (one byte per character, written as latin1). */
+  readonly #ascii: boolean[] = []
+  #byteLength = 0
   #pending = ''
 
   push(text: string): void {
@@ -26,7 +32,15 @@ class ChunkedBytes {
 
   bytes(): Buffer {
     this.#flush()
-    return this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks)
+    const bytes = Buffer.allocUnsafeSlow(this.#byteLength)
+    let offset = 0
+    for (let index = 0; index < this.#pieces.length; index++) {
+      const piece = this.#pieces[index] as string
+      offset += bytes.write(piece, offset, this.#ascii[index] ? 'latin1' : 'utf8')
+    }
+    // The buffer is not zeroed: every byte of it must be the body's.
+    if (offset !== bytes.length) throw new Error(`JSON body of ${bytes.length} bytes written as ${offset}`)
+    return bytes
   }
 
   #flush(): void {
@@ -34,7 +48,10 @@ class ChunkedBytes {
     if (text === '') return
     this.#pending = ''
     // ASCII (nearly every body) is copied byte for byte; anything else is UTF-8 encoded.
-    this.#chunks.push(Buffer.from(text, Buffer.byteLength(text, 'utf8') === text.length ? 'latin1' : 'utf8'))
+    const byteLength = Buffer.byteLength(text, 'utf8')
+    this.#pieces.push(text)
+    this.#ascii.push(byteLength === text.length)
+    this.#byteLength += byteLength
   }
 }
 

@@ -11,7 +11,12 @@ import type { UpstreamImage } from '../src/upstream/types.js'
  * JSON.stringify. No schema, no validation of the answer, no error handling, no logs, metrics
  * or limits: a floor to measure the gateway against on the same machine in the same run, not
  * something to deploy. The harness checks that it answers exactly what the gateway answers.
- * Run as its own process (argv: upstream URL, region id); prints its URL.
+ *
+ * Two lower floors, for the time a hop adds at one connection: `/bytes` passes the upstream's
+ * bytes through untouched (the cost of the hop alone), `/parse` JSON.parses them and
+ * JSON.stringifies the result without mapping (the hop plus the parse and serialisation any
+ * gateway that remodels the answer must do). Run as its own process (argv: upstream URL,
+ * region id); prints its URL.
  */
 const [upstreamUrl, regionId] = process.argv.slice(2) as [string, string]
 const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000 })
@@ -64,10 +69,16 @@ const server = createServer(async (req, res) => {
     dispatcher,
     headers: { authorization: req.headers.authorization ?? '' },
   })
+  if (req.url === '/bytes') {
+    const bytes = Buffer.from(await upstream.body.arrayBuffer())
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length })
+    res.end(bytes)
+    return
+  }
   const images = (await upstream.body.json()) as UpstreamImage[]
-  const body = JSON.stringify({ data: { region: { images: { nodes: images.map(mapImage) } } } })
+  const data = req.url === '/parse' ? images : { region: { images: { nodes: images.map(mapImage) } } }
   res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
-  res.end(body)
+  res.end(JSON.stringify({ data }))
 })
 server.keepAliveTimeout = 65_000
 server.listen(0, '127.0.0.1', () => {

@@ -203,39 +203,119 @@ async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
   return load(options)
 }
 
+/** A target of load: a GraphQL endpoint and a query, or a URL fetched with GET. */
 type Target = { url: string; query?: string }
 
 /** Scenario 1's rounds: how many, and how long each target runs per round at 10 and at 1 connection. */
 const TURNS = { rounds: 3, tenSeconds: SECONDS(3), oneSeconds: SECONDS(1.5) }
 
 /**
- * One connection, one request at a time, for `seconds`: each request's time in ms, measured
- * here with sub-millisecond resolution (autocannon's histogram counts whole milliseconds, too
- * coarse for a 2 ms budget). A distinct token per request, as in `load`.
+ * One timed operation: sends its request(s) and reads every answer whole, then returns how to
+ * check them. The check runs after the clock stops, so checking costs the measure nothing.
  */
-async function oneAtATime(target: Target, seconds: number): Promise<{ timings: number[]; failures: number }> {
+type Operation = () => Promise<() => boolean>
+
+/** `target` once, with a distinct token (as in `load`); GraphQL answers must carry no errors. */
+function operationOf(target: Target): Operation {
   const url = target.query ? `${target.url}/graphql` : target.url
+  const body = target.query ? JSON.stringify({ query: target.query }) : undefined
+  return async () => {
+    const authorization = `${TOKEN}-${++sequence}`
+    const response = await request(
+      url,
+      body
+        ? { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body }
+        : { headers: { authorization } },
+    )
+    const bytes = await response.body.arrayBuffer()
+    return () => response.statusCode === 200 && (!body || answeredWithoutErrors(bytes))
+  }
+}
+
+function answeredWithoutErrors(bytes: ArrayBuffer): boolean {
+  const answer = JSON.parse(Buffer.from(bytes).toString()) as { errors?: unknown }
+  return answer.errors === undefined
+}
+
+/**
+ * Scenario 3's floor: the same calls the gateway makes for one operation, made here directly and
+ * all at once (undici, each answer read and JSON.parsed), one caller's token on all of them.
+ */
+function fanOutDirect(upstreamUrl: string, regions: readonly number[]): Operation {
+  return async () => {
+    const authorization = `${TOKEN}-${++sequence}`
+    const statuses = await Promise.all(
+      regions.map(async (region) => {
+        const response = await request(`${upstreamUrl}/api/v2/regions/${benchRegionId(region)}/images`, {
+          headers: { authorization },
+        })
+        JSON.parse(await response.body.text())
+        return response.statusCode
+      }),
+    )
+    return () => statuses.every((status) => status === 200)
+  }
+}
+
+/**
+ * One operation at a time, for `seconds`: each one's time in ms, measured here with
+ * sub-millisecond resolution (autocannon's histogram counts whole milliseconds, too coarse for
+ * a 2 ms budget).
+ */
+async function oneAtATime(
+  operation: Operation,
+  seconds: number,
+): Promise<{ timings: number[]; failures: number }> {
   const timings: number[] = []
   let failures = 0
   const until = performance.now() + seconds * 1000
   while (performance.now() < until) {
     const started = performance.now()
-    const authorization = `${TOKEN}-${++sequence}`
-    const response = await request(
-      url,
-      target.query
-        ? {
-            method: 'POST',
-            headers: { authorization, 'content-type': 'application/json' },
-            body: JSON.stringify({ query: target.query }),
-          }
-        : { headers: { authorization } },
-    )
-    await response.body.arrayBuffer()
+    const check = await operation()
     timings.push(performance.now() - started)
-    if (response.statusCode !== 200) failures++
+    if (!check()) failures++
   }
   return { timings, failures }
+}
+
+/** Each round starts one target later, so no target always follows the same other one. */
+function inRound(pass: number, targets: number): number[] {
+  return Array.from({ length: targets }, (_, step) => (pass + step) % targets)
+}
+
+/**
+ * Operations timed one at a time, in turns: each warmed up, then `rounds` rounds of `seconds`
+ * each, so the drift of a noisy machine falls on all of them alike. Percentiles are exact, over
+ * every operation timed.
+ */
+async function oneAtATimeInTurns(
+  operations: readonly Operation[],
+  rounds: number,
+  seconds: number,
+): Promise<Load[]> {
+  for (const operation of operations) await oneAtATime(operation, SECONDS(0.5))
+  const runs = operations.map(() => ({ timings: [] as number[], failures: 0 }))
+  for (let pass = 0; pass < rounds; pass++) {
+    for (const index of inRound(pass, operations.length)) {
+      const { timings, failures } = await oneAtATime(operations[index] as Operation, seconds)
+      const into = runs[index] as { timings: number[]; failures: number }
+      into.timings.push(...timings)
+      into.failures += failures
+    }
+  }
+  return runs.map(({ timings, failures }) => {
+    const sorted = timings.sort((a, b) => a - b)
+    const at = (quantile: number) =>
+      round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * quantile))] ?? 0, 2)
+    return {
+      requestsPerSecond: Math.round(timings.length / (rounds * seconds)),
+      p50: at(0.5),
+      p99: at(0.99),
+      requests: timings.length,
+      failures,
+      timeouts: 0,
+    }
+  })
 }
 
 /**
@@ -243,36 +323,24 @@ async function oneAtATime(target: Target, seconds: number): Promise<{ timings: n
  * request at a time), so the drift of a noisy machine from one minute to the next falls on
  * every target alike instead of on whichever ran last. Throughput is all requests over all
  * rounds; at 10 connections p50/p99 are the median of the rounds' values, at one connection the
- * exact percentiles of every request timed. Each target is warmed up first.
+ * exact percentiles of every request timed. Each target is warmed up first. `oneOnly` targets
+ * (floors of the one-connection latency) are timed at one connection only.
  */
-async function inTurns(targets: readonly Target[]): Promise<{ ten: Load; one: Load }[]> {
+async function inTurns(
+  targets: readonly Target[],
+  oneOnly: readonly Target[],
+): Promise<{ both: { ten: Load; one: Load }[]; oneOnly: Load[] }> {
   const { rounds, tenSeconds, oneSeconds } = TURNS
   for (const target of targets) await load({ ...target, connections: 10, seconds: SECONDS(1) })
   const tens: Load[][] = targets.map(() => [])
-  const ones = targets.map(() => ({ timings: [] as number[], failures: 0 }))
-  // Each round starts one target later, so no target always follows the same other one.
-  const inRound = (pass: number) => targets.map((_, step) => (pass + step) % targets.length)
   for (let pass = 0; pass < rounds; pass++) {
-    for (const index of inRound(pass)) {
+    for (const index of inRound(pass, targets.length)) {
       tens[index]?.push(await load({ ...(targets[index] as Target), connections: 10, seconds: tenSeconds }))
     }
   }
-  for (const target of targets) await oneAtATime(target, SECONDS(0.5))
-  for (let pass = 0; pass < rounds; pass++) {
-    for (const index of inRound(pass)) {
-      const { timings, failures } = await oneAtATime(targets[index] as Target, oneSeconds)
-      const into = ones[index] as { timings: number[]; failures: number }
-      into.timings.push(...timings)
-      into.failures += failures
-    }
-  }
-  return targets.map((_, index) => {
-    const runs = tens[index] as Load[]
+  const ones = await oneAtATimeInTurns([...targets, ...oneOnly].map(operationOf), rounds, oneSeconds)
+  const both = tens.map((runs, index) => {
     const requests = runs.reduce((sum, run) => sum + run.requests, 0)
-    const { timings, failures } = ones[index] as { timings: number[]; failures: number }
-    const sorted = timings.sort((a, b) => a - b)
-    const at = (quantile: number) =>
-      round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * quantile))] ?? 0, 2)
     return {
       ten: {
         requestsPerSecond: Math.round(requests / (rounds * tenSeconds)),
@@ -282,16 +350,10 @@ async function inTurns(targets: readonly Target[]): Promise<{ ten: Load; one: Lo
         failures: runs.reduce((sum, run) => sum + run.failures, 0),
         timeouts: runs.reduce((sum, run) => sum + run.timeouts, 0),
       },
-      one: {
-        requestsPerSecond: Math.round(timings.length / (rounds * oneSeconds)),
-        p50: at(0.5),
-        p99: at(0.99),
-        requests: timings.length,
-        failures,
-        timeouts: 0,
-      },
+      one: ones[index] as Load,
     }
   })
+  return { both, oneOnly: ones.slice(targets.length) }
 }
 
 function median(values: number[]): number {
@@ -364,12 +426,17 @@ async function main(): Promise<void> {
     const directUrl = `${upstream.url}/api/v2/regions/${benchRegionId(SINGLE)}/images`
     console.error('scenario 1: one region, 200 images, every field')
     type Both = { ten: Load; one: Load }
-    const [direct, reused, varied, handler] = (await inTurns([
-      { url: directUrl },
-      { url: gateway.url, query: QUERIES.single },
-      { url: gateway.url, query: QUERIES.varied },
-      { url: reference.url, query: QUERIES.single },
-    ])) as [Both, Both, Both, Both]
+    const s1Turns = await inTurns(
+      [
+        { url: directUrl },
+        { url: gateway.url, query: QUERIES.single },
+        { url: gateway.url, query: QUERIES.varied },
+        { url: reference.url, query: QUERIES.single },
+      ],
+      [{ url: `${reference.url}/bytes` }, { url: `${reference.url}/parse` }],
+    )
+    const [direct, reused, varied, handler] = s1Turns.both as [Both, Both, Both, Both]
+    const [s1BytesProxyOne, s1ParseProxyOne] = s1Turns.oneOnly as [Load, Load]
     const { ten: s1Direct, one: s1DirectOne } = direct
     const { ten: s1Gateway, one: s1GatewayOne } = reused
     const { ten: s1Varied, one: s1VariedOne } = varied
@@ -377,15 +444,20 @@ async function main(): Promise<void> {
     reference.child.kill('SIGTERM')
 
     console.error('scenario 2: 20 regions x 200 images, filtered to 50 with facets')
-    const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(8) })
+    const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(6) })
 
     console.error('scenario 3: fan-out over 20 regions answering in 100 ms')
-    const s3 = await measure({ url: gateway.url, query: QUERIES.slow, connections: 1, seconds: SECONDS(8) })
+    // One operation at a time, in turns with its floor: the same 20 calls made directly.
+    const [s3, s3Floor] = (await oneAtATimeInTurns(
+      [operationOf({ url: gateway.url, query: QUERIES.slow }), fanOutDirect(upstream.url, SLOW)],
+      3,
+      SECONDS(1.5),
+    )) as [Load, Load]
     const s3Busy = await measure({
       url: gateway.url,
       query: QUERIES.slow,
       connections: 10,
-      seconds: SECONDS(6),
+      seconds: SECONDS(5),
     })
 
     console.error('scenario 4: 10,000 images, filtered page of 50 with facets')
@@ -434,6 +506,12 @@ async function main(): Promise<void> {
           oneConnection: s1ReferenceOne,
           addedP50Ms: round(s1ReferenceOne.p50 - s1DirectOne.p50, 2),
         },
+        hopFloors: {
+          bytesProxy: s1BytesProxyOne,
+          bytesProxyAddedP50Ms: round(s1BytesProxyOne.p50 - s1DirectOne.p50, 2),
+          parseProxy: s1ParseProxyOne,
+          parseProxyAddedP50Ms: round(s1ParseProxyOne.p50 - s1DirectOne.p50, 2),
+        },
         everyAnswerDifferent: {
           gateway: s1Varied,
           throughputRatio: round(s1Varied.requestsPerSecond / s1Direct.requestsPerSecond, 3),
@@ -442,7 +520,7 @@ async function main(): Promise<void> {
         },
       },
       scenario2: s2,
-      scenario3: { ...s3, limitMs: 100, tenConnections: s3Busy },
+      scenario3: { ...s3, limitMs: 100, floor: s3Floor, tenConnections: s3Busy },
       scenario4: {
         floorP50Ms: round(s4Floor, 1),
         gatewayP50Ms: round(s4Gateway, 1),
@@ -474,8 +552,11 @@ async function main(): Promise<void> {
       s1VariedOne,
       s1Reference,
       s1ReferenceOne,
+      s1BytesProxyOne,
+      s1ParseProxyOne,
       s2,
       s3,
+      s3Floor,
       s3Busy,
       s5,
     ].reduce((sum, run) => sum + run.failures, 0)
@@ -505,10 +586,16 @@ type Results = {
       oneConnection: Load
       addedP50Ms: number
     }
+    hopFloors: {
+      bytesProxy: Load
+      bytesProxyAddedP50Ms: number
+      parseProxy: Load
+      parseProxyAddedP50Ms: number
+    }
     everyAnswerDifferent: { gateway: Load; throughputRatio: number; oneConnection: Load; addedP50Ms: number }
   }
   scenario2: Load
-  scenario3: Load & { limitMs: number; tenConnections: Load }
+  scenario3: Load & { limitMs: number; floor: Load; tenConnections: Load }
   scenario4: {
     floorP50Ms: number
     gatewayP50Ms: number
@@ -536,7 +623,7 @@ function markdown(r: Results): string {
   return `# Benchmark results
 
 ${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
-Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms), so drift of the machine falls on all of them alike.
+Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms, two floors of the hop among them), so drift of the machine falls on all of them alike. Requests timed one at a time fail on a GraphQL answer with errors as well as on a status other than 200.
 
 | scenario | what | result | target |
 | --- | --- | --- | --- |
@@ -549,8 +636,10 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 1 | added p50 at 1 connection, every answer different | ${s1.everyAnswerDifferent.addedP50Ms} ms (gateway ${s1.everyAnswerDifferent.oneConnection.p50} ms) | |
 | 1 | yardstick: hand-written handler without GraphQL (same answer, bench/reference-handler.ts), 10 connections | ${s1.reference.handler.requestsPerSecond} req/s (${(s1.reference.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.reference.handler.p50} ms. The gateway does ${(s1.reference.gatewayShare * 100).toFixed(0)}% of its req/s where answers repeat (the memo skips the parse the handler always does), ${((s1.everyAnswerDifferent.gateway.requestsPerSecond / s1.reference.handler.requestsPerSecond) * 100).toFixed(0)}% where every answer is different | |
 | 1 | added p50 at 1 connection, hand-written handler | ${s1.reference.addedP50Ms} ms (handler p50 ${s1.reference.oneConnection.p50} ms) | |
+| 1 | floors of the added p50 at 1 connection (same process as the handler): a proxy passing the upstream's bytes through; one that JSON.parses and re-stringifies them, no mapping | ${s1.hopFloors.bytesProxyAddedP50Ms} ms (p50 ${s1.hopFloors.bytesProxy.p50} ms); ${s1.hopFloors.parseProxyAddedP50Ms} ms (p50 ${s1.hopFloors.parseProxy.p50} ms) | |
 | 2 | 20 regions x 200 images -> 50 with facets, 10 connections | ${r.scenario2.requestsPerSecond} req/s, p50 ${r.scenario2.p50} ms, p99 ${r.scenario2.p99} ms | |
-| 3 | 20 regions answering in 100 ms, one operation at a time | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms | p50 <= 110 ms |
+| 3 | 20 regions answering in 100 ms, one operation at a time (in turns with the floor below, each timed here to 0.01 ms) | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms | p50 <= 110 ms |
+| 3 | floor: the same 20 calls made directly, all at once (undici, JSON.parse) | p50 ${r.scenario3.floor.p50} ms, p99 ${r.scenario3.floor.p99} ms; the gateway adds ${round(r.scenario3.p50 - r.scenario3.floor.p50, 2)} ms at p50 | |
 | 3 | the same, 10 connections (200 upstream calls in flight) | p50 ${r.scenario3.tenConnections.p50} ms, p99 ${r.scenario3.tenConnections.p99} ms, ${r.scenario3.tenConnections.requestsPerSecond} req/s | |
 | 4 | floor: fetch + JSON.parse of 10,000 images (in a fresh process of its own) | p50 ${r.scenario4.floorP50Ms} ms | |
 | 4 | gateway: filtered page of 50 with facets (identical answers: parse reused) | p50 ${r.scenario4.gatewayP50Ms} ms (${r.scenario4.ratioToFloor}x floor) | |
@@ -560,7 +649,7 @@ Gateway: \`node dist/main.js\`, NODE_ENV=production, LOG_LEVEL=info, its own pro
 | 5 | beside it: RSS of the gateway that ran scenarios 1-4 (idle; its memo holds the 10,000-image answer) | ${mib(r.scenario5.rssOfGatewayAfterScenarios1to4MiB)} | |
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
-Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, r.scenario2, r.scenario3, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
+Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, s1.hopFloors.bytesProxy, s1.hopFloors.parseProxy, r.scenario2, r.scenario3, r.scenario3.floor, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
 `
 }
 

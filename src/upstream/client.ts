@@ -731,13 +731,17 @@ function withoutCredentials(text: string, authorization: string): string {
   return scrubbed.replace(/bearer\s+\S+/gi, 'Bearer [redacted]')
 }
 
-const RESERVED_HEADERS = new Set(['authorization', 'accept', 'x-request-id', 'host', 'cookie'])
+/** The only headers an observer may add: W3C trace context. */
+const OBSERVER_HEADERS = new Set(['traceparent', 'tracestate'])
 
-/** Observer-supplied headers, minus any that could change who calls or what is asked. */
+/**
+ * Observer-supplied headers, only those of `OBSERVER_HEADERS`: nothing an observer adds can
+ * change who calls, what is asked or what the upstream is told about the caller.
+ */
 function extraHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
   if (!headers) return {}
   return Object.fromEntries(
-    Object.entries(headers).filter(([name]) => !RESERVED_HEADERS.has(name.toLowerCase())),
+    Object.entries(headers).filter(([name]) => OBSERVER_HEADERS.has(name.toLowerCase())),
   )
 }
 

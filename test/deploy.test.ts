@@ -211,6 +211,10 @@ describe('Dockerfile', () => {
     expect(stage).toContain('CMD ["node", "dist/main.js"]')
   })
 
+  it('runs with one malloc arena, as the benchmark measured it (npm run bench reads this ENV)', () => {
+    expect(stage.find((line) => line.startsWith('ENV '))?.split(/\s+/)).toContain('MALLOC_ARENA_MAX=1')
+  })
+
   it('copies every file the compiled code reads beside dist/', () => {
     const copied = stage
       .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))

@@ -81,8 +81,8 @@ export type CircuitState = 'closed' | 'half_open' | 'open'
 /** Follows one upstream call from start to end; made by an observer for that call. */
 export interface UpstreamCallScope {
   /**
-   * Headers to add to the call, e.g. W3C `traceparent`. Any named `authorization`, `accept`,
-   * `x-request-id`, `host` or `cookie` (in any letter case) is dropped.
+   * Headers to add to the call: W3C trace context. Only `traceparent` and `tracestate` (in any
+   * letter case) are sent; any other is dropped.
    */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** The call is sent again (attempt counts from 2); called by the retry path. */

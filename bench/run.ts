@@ -232,7 +232,7 @@ async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
 type Target = { url: string; query?: string }
 
 /** Scenario 1's rounds: how many, and how long each target runs per round at 10 and at 1 connection. */
-const TURNS = { rounds: 3, tenSeconds: SECONDS(2.5), oneSeconds: SECONDS(1.5) }
+const TURNS = { rounds: 3, tenSeconds: SECONDS(2.5), oneSeconds: SECONDS(1.25) }
 
 /**
  * One timed operation: sends its request(s) and reads every answer whole, then returns how to
@@ -499,7 +499,7 @@ async function main(): Promise<void> {
     reference.child.kill('SIGTERM')
 
     console.error('scenario 2: 20 regions x 200 images, filtered to 50 with facets')
-    const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(6) })
+    const s2 = await measure({ url: gateway.url, query: QUERIES.many, connections: 10, seconds: SECONDS(5) })
 
     console.error('scenario 3: fan-out over 20 regions answering in 100 ms')
     // One operation at a time, in turns with its floor: the same 20 calls made directly.
@@ -512,7 +512,7 @@ async function main(): Promise<void> {
       url: gateway.url,
       query: QUERIES.slow,
       connections: 10,
-      seconds: SECONDS(5),
+      seconds: SECONDS(4),
     })
 
     console.error('scenario 4: 10,000 images, filtered page of 50 with facets')

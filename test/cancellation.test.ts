@@ -79,12 +79,13 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-/** Upstream calls and GraphQL operations counted as cancelled so far. */
-async function cancelled(): Promise<{ calls: number; operations: number }> {
+/** Upstream calls and GraphQL operations counted as cancelled so far, and upstream calls timed. */
+async function cancelled(): Promise<{ calls: number; operations: number; timedCalls: number }> {
   const families = parsePrometheusText(await (await fetch(`${gateway.url}/metrics`)).text())
   return {
     calls: total(families, 'gateway_upstream_requests_total', { outcome: 'cancelled' }),
     operations: total(families, 'gateway_graphql_operations_total', { outcome: 'cancelled' }),
+    timedCalls: total(families, 'gateway_upstream_request_duration_seconds_count'),
   }
 }
 
@@ -102,9 +103,11 @@ describe('a client that goes away', () => {
       () => gateway.logs.records.some((record) => record.clientWentAway === true),
       'the request was logged',
     )
+    // Counted, but not timed: a call cut short says nothing of how fast the upstream answers.
     expect(await cancelled()).toEqual({
       calls: before.calls + REGIONS.length,
       operations: before.operations + 1,
+      timedCalls: before.timedCalls,
     })
 
     // The cancelled calls are forgotten: the same caller asking again gets a full answer.
@@ -112,6 +115,7 @@ describe('a client that goes away', () => {
     expect(again.body.errors).toBeUndefined()
     expect(again.body.data?.images.totalCount).toBe(REGIONS.length)
     expect(calls).toHaveLength(REGIONS.length * 2)
+    expect((await cancelled()).timedCalls).toBe(before.timedCalls + REGIONS.length)
   })
 
   it('does not cancel a call another request of the same caller is still waiting for', async () => {

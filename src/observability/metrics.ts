@@ -188,7 +188,10 @@ export class GatewayMetrics {
             status: result.status === undefined ? 'none' : String(result.status),
             outcome: result.code === undefined ? 'ok' : result.code.toLowerCase(),
           })
-          this.#upstreamDuration.observe({ region, operation: result.operation }, result.durationMs / 1000)
+          // A call cut short because the client went away says nothing of how fast the upstream answers.
+          if (result.code !== 'CANCELLED') {
+            this.#upstreamDuration.observe({ region, operation: result.operation }, result.durationMs / 1000)
+          }
           if (result.reused) this.#upstreamReused.inc({ region, operation: result.operation })
         },
       }

@@ -2,13 +2,15 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RegionImagesSource } from '../src/cache/region-images-source.js'
-import { makeImage, uuid } from './helpers/fixtures.js'
+import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
 import { type RunningGateway, startGateway, TOKEN } from './helpers/harness.js'
 import { parsePrometheusText, total } from './helpers/prometheus.js'
 
 const SLOW_MS = 1500
 /** Regions that answer after SLOW_MS; any other region answers at once. */
 const REGIONS = [uuid(1, 'd'), uuid(2, 'd'), uuid(3, 'd')]
+/** An organization whose region list answers after SLOW_MS. */
+const SLOW_ORGANIZATION = uuid(9, 'f')
 
 interface UpstreamCall {
   readonly path: string
@@ -26,12 +28,16 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     const call: UpstreamCall = { path: req.url ?? '', answered: false, cut: false }
     calls.push(call)
-    const slow = REGIONS.some((region) => call.path.includes(region))
+    const regionList = call.path.endsWith('/regions')
+    const slow = [...REGIONS, SLOW_ORGANIZATION].some((id) => call.path.includes(id))
     const timer = setTimeout(
       () => {
         call.answered = true
         res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify([makeImage({ name: slow ? 'slow-image' : 'fast-image' })]))
+        const answer = regionList
+          ? [makeRegion(uuid(10, 'd'), 'slow-region')]
+          : [makeImage({ name: slow ? 'slow-image' : 'fast-image' })]
+        res.end(JSON.stringify(answer))
       },
       slow ? SLOW_MS : 0,
     )
@@ -59,7 +65,10 @@ const QUERY = 'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount nodes 
 
 /** Sends the query without waiting for an answer; `goAway` drops the connection like a closed tab. */
 function sendAndKeep(ids: readonly string[]): { goAway: () => void } {
-  const body = JSON.stringify({ query: QUERY, variables: { ids } })
+  return sendAndKeepBody(JSON.stringify({ query: QUERY, variables: { ids } }))
+}
+
+function sendAndKeepBody(body: string): { goAway: () => void } {
   const client = request(`${gateway.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
@@ -116,6 +125,23 @@ describe('a client that goes away', () => {
     expect(again.body.data?.images.totalCount).toBe(REGIONS.length)
     expect(calls).toHaveLength(REGIONS.length * 2)
     expect((await cancelled()).timedCalls).toBe(before.timedCalls + REGIONS.length)
+  })
+
+  it('has its region list call cut and counted as cancelled', async () => {
+    const before = await cancelled()
+    const wentAway = () => gateway.logs.records.filter((record) => record.clientWentAway === true).length
+    const loggedBefore = wentAway()
+    const client = sendAndKeepBody(
+      JSON.stringify({ query: `{ regions(organizationId: "${SLOW_ORGANIZATION}") { id name } }` }),
+    )
+    await until(() => calls.length === 1, 'the gateway asked for the region list')
+    expect(calls[0]?.path).toContain(`/organizations/${SLOW_ORGANIZATION}/regions`)
+    client.goAway()
+    await until(() => calls[0]?.cut === true, 'the region list call was cut')
+    expect(calls[0]?.answered).toBe(false)
+    await until(() => wentAway() > loggedBefore, 'the request was logged')
+    expect(await cancelled()).toMatchObject({ calls: before.calls + 1, operations: before.operations + 1 })
+    expect(calls, 'nothing is retried').toHaveLength(1)
   })
 
   it('does not cancel a call another request of the same caller is still waiting for', async () => {

@@ -12,8 +12,8 @@ import type { UpstreamImage } from '../src/upstream/types.js'
  * or limits: a floor to measure the gateway against on the same machine in the same run, not
  * something to deploy. The harness checks that it answers exactly what the gateway answers.
  *
- * Two lower floors, for the time a hop adds at one connection: `/bytes` passes the upstream's
- * bytes through untouched (the cost of the hop alone), `/parse` JSON.parses them and
+ * Two lower floors, for the time a hop adds at one connection: `/bytes` reads the upstream's
+ * answer whole and passes its bytes on untouched (the cost of a buffering hop), `/parse` JSON.parses them and
  * JSON.stringifies the result without mapping (the hop plus the parse and serialisation any
  * gateway that remodels the answer must do). Run as its own process (argv: upstream URL,
  * region id); prints its URL.

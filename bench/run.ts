@@ -687,17 +687,20 @@ function mib(value: number): string {
   return `${value} MiB (${Math.round(value * 1.048576)} MB)`
 }
 
+/** The image's ENV as the results name it (PORT aside: the harness picks ports). */
+function imageEnvText(): string {
+  return Object.entries(IMAGE_ENV)
+    .filter(([name]) => name !== 'PORT')
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ')
+}
+
 function markdown(r: Results): string {
   const s1 = r.scenario1
   return `# Benchmark results
 
 ${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
-Gateway: \`node dist/main.js\` with the container image's runtime environment (${Object.entries(IMAGE_ENV)
-    .filter(([name]) => name !== 'PORT')
-    .map(([name, value]) => `${name}=${value}`)
-    .join(
-      ' ',
-    )}, from the Dockerfile), LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms, two floors of the hop among them), so drift of the machine falls on all of them alike. Requests timed one at a time fail on a GraphQL answer with errors as well as on a status other than 200.
+Gateway: \`node dist/main.js\` with the container image's runtime environment (${imageEnvText()}, from the Dockerfile), LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms, two floors of the hop among them), so drift of the machine falls on all of them alike. Requests timed one at a time fail on a GraphQL answer with errors as well as on a status other than 200.
 
 | scenario | what | result | target |
 | --- | --- | --- | --- |

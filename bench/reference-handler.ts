@@ -13,10 +13,10 @@ import type { UpstreamImage } from '../src/upstream/types.js'
  * something to deploy. The harness checks that it answers exactly what the gateway answers.
  *
  * Two lower floors, for the time a hop adds at one connection: `/bytes` reads the upstream's
- * answer whole and passes its bytes on untouched (the cost of a buffering hop), `/parse` JSON.parses them and
- * JSON.stringifies the result without mapping (the hop plus the parse and serialisation any
- * gateway that remodels the answer must do). Run as its own process (argv: upstream URL,
- * region id); prints its URL.
+ * answer whole and passes its bytes on untouched (the cost of a buffering hop), `/parse`
+ * JSON.parses them and JSON.stringifies the result without mapping (the hop plus the parse and
+ * serialisation any gateway that remodels the answer must do). Run as its own process (argv:
+ * upstream URL, region id); prints its URL.
  */
 const [upstreamUrl, regionId] = process.argv.slice(2) as [string, string]
 const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000 })

@@ -1,10 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type {
-  CircuitState,
-  UpstreamCallResult,
-  UpstreamCallScope,
-  UpstreamCallStart,
-  UpstreamObserver,
+import {
+  CANCELLED_CODE,
+  type CircuitState,
+  type UpstreamCallResult,
+  type UpstreamCallScope,
+  type UpstreamCallStart,
+  type UpstreamObserver,
 } from '../upstream/client.js'
 import { BoundedLabel } from './labels.js'
 
@@ -189,7 +190,7 @@ export class GatewayMetrics {
             outcome: result.code === undefined ? 'ok' : result.code.toLowerCase(),
           })
           // A call cut short because the client went away says nothing of how fast the upstream answers.
-          if (result.code !== 'CANCELLED') {
+          if (result.code !== CANCELLED_CODE) {
             this.#upstreamDuration.observe({ region, operation: result.operation }, result.durationMs / 1000)
           }
           if (result.reused) this.#upstreamReused.inc({ region, operation: result.operation })

@@ -45,13 +45,16 @@ export interface ListImagesRequest {
   readonly scope?: UpstreamImageScope | undefined
 }
 
+/** The code of a call that ended because the client went away (records and observers). */
+export const CANCELLED_CODE = 'CANCELLED'
+
 /** One finished upstream call (one HTTP attempt), as the per-request log line counts it. */
 export interface UpstreamCallRecord {
   readonly operation: 'listImages' | 'listRegions'
   readonly regionId?: string | undefined
   readonly status: number | undefined
   readonly durationMs: number
-  /** The gateway error code, or `CANCELLED` when the client went away before the answer. */
+  /** The gateway error code, or `CANCELLED_CODE` when the client went away before the answer. */
   readonly code?: string | undefined
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt?: number | undefined
@@ -332,7 +335,7 @@ export class RegionApiClient {
           status,
           reused: ending === 'reused' || undefined,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
-          code: ending === 'cancelled' ? 'CANCELLED' : failure?.code,
+          code: ending === 'cancelled' ? CANCELLED_CODE : failure?.code,
           upstreamTraceId: failure?.traceId,
         }),
       )
@@ -558,7 +561,7 @@ export class RegionApiClient {
       regionId: target.regionId,
       status: outcome.status,
       durationMs: outcome.durationMs,
-      code: cancelledCall ? 'CANCELLED' : failure?.code,
+      code: cancelledCall ? CANCELLED_CODE : failure?.code,
       attempt,
     }
     // Counted when the region was asked: not for calls never sent or cut for a client that left.

@@ -101,6 +101,32 @@ describe('byte-identical upstream answers', () => {
     expect(imageCalls(upstream)).toHaveLength(3)
   })
 
+  it('never serve an earlier answer when a large one changes near its end, or in its first bytes', async () => {
+    // About 400 kB: it arrives in several chunks, compared with the kept answer as they come.
+    const many = Array.from({ length: 800 }, (_, index) =>
+      makeImage({ id: `img-${index}`, name: `image-${String(index).padStart(4, '0')}` }),
+    )
+    const renamed = (images: UpstreamImage[], at: number, name: string) =>
+      images.map((image, index) =>
+        index === at ? { ...image, metadata: { ...image.metadata, name } } : image,
+      )
+    const matching = async (token: string, needle: string) => {
+      const { body } = await gateway.query<{ region: { images: { totalCount: number } } }>(
+        `{ region(id: "${REGION}") { images(filter: { nameContains: "${needle}" }) { totalCount } } }`,
+        {},
+        { token },
+      )
+      return body.data?.region.images.totalCount
+    }
+    catalogue = many
+    for (const token of [ALICE, BOB, ALICE]) expect(await matching(token, 'image-')).toBe(800)
+    catalogue = renamed(many, 799, 'changed-last')
+    expect(await matching(BOB, 'changed-last')).toBe(1)
+    catalogue = renamed(many, 0, 'changed-first')
+    expect(await matching(ALICE, 'changed-')).toBe(1)
+    expect(await matching(ALICE, 'image-')).toBe(799)
+  })
+
   it('are keyed by the call: the same bytes for another organization view are parsed on their own', async () => {
     const ownedQuery = `{ region(id: "${REGION}") { images(organizationIds: ["${ORG_A}"]) { totalCount } } }`
     // The plain list's bytes are kept by now (earlier tests); the owned list's call has its own key.

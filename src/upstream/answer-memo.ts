@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 
+/** An answer kept by the memo: its exact body bytes and the value parsed and checked from them. */
+export interface KnownAnswer {
+  readonly bytes: Buffer
+  readonly value: object
+}
+
+/** Different answers kept for one path (callers of one region who see different images). */
+const ANSWERS_PER_PATH = 4
+
 /**
- * Parsed, contract-checked upstream answers by what they are: the request path and a SHA-256
- * of the exact body bytes.
+ * Parsed, contract-checked upstream answers by what they are: the request path and the exact
+ * body bytes.
  *
  * Many callers receive byte-identical answers: everyone sees the same global images of a
  * region, members of one organization the same owned ones. Each caller still makes its own
@@ -12,43 +21,101 @@ import { LRUCache } from 'lru-cache'
  * value depends on nothing but the bytes, so sharing it tells a caller nothing its own answer
  * did not. Values are never mutated. Bounded by the body bytes held.
  *
+ * A body is compared with the kept answers of its path as it arrives (see AnswerComparison),
+ * so an answer seen before costs a byte comparison: no hash, no parse, and no chunk kept.
+ *
  * An answer is kept from the second time its bytes arrive: answers nobody else receives (one
  * caller's own view, a list that changes on every call) never take memory from those that are
- * shared; only their keys are remembered, in a bounded list.
+ * shared; only a SHA-256 of them is remembered, in a bounded list.
  */
 export class AnswerMemo {
-  readonly #entries: LRUCache<string, object>
+  readonly #byPath: LRUCache<string, readonly KnownAnswer[]>
   readonly #seen = new LRUCache<string, true>({ max: 4096 })
 
   constructor(maxBytes: number) {
-    this.#entries = new LRUCache<string, object>({ maxSize: maxBytes })
+    this.#byPath = new LRUCache<string, readonly KnownAnswer[]>({ maxSize: maxBytes })
   }
 
-  /** The memo key of a body received for `path`. */
-  static keyOf(path: string, chunks: readonly Buffer[]): string {
-    const hash = createHash('sha256')
-    for (const chunk of chunks) hash.update(chunk)
-    return `${path}\n${hash.digest('base64')}`
-  }
-
-  get(key: string): object | undefined {
-    return this.#entries.get(key)
+  /** The answers kept for `path`, most recently kept first. */
+  known(path: string): readonly KnownAnswer[] {
+    return this.#byPath.get(path) ?? []
   }
 
   /**
-   * Offers a value parsed from `bytes` bytes: kept if these bytes arrived before (and fit in
-   * the memo), otherwise only its key is remembered.
+   * Offers a value parsed from a body of `size` bytes that matched no kept answer: kept if
+   * these bytes arrived before (and fit in the memo), otherwise only their hash is remembered.
    */
-  offer(key: string, value: object, bytes: number): void {
+  offer(path: string, chunks: readonly Buffer[], size: number, value: object): void {
+    const hash = createHash('sha256')
+    for (const chunk of chunks) hash.update(chunk)
+    const key = `${path}\n${hash.digest('base64')}`
     if (!this.#seen.has(key)) {
       this.#seen.set(key, true)
       return
     }
-    if (bytes > 0 && bytes <= this.#entries.maxSize) this.#entries.set(key, value, { size: bytes })
+    if (size === 0 || size > this.#byPath.maxSize) return
+    const answers = [{ bytes: Buffer.concat(chunks, size), value }, ...this.known(path)].slice(
+      0,
+      ANSWERS_PER_PATH,
+    )
+    while (sizeOf(answers) > this.#byPath.maxSize) answers.pop()
+    this.#byPath.set(path, answers, { size: sizeOf(answers) })
   }
 
   clear(): void {
-    this.#entries.clear()
+    this.#byPath.clear()
     this.#seen.clear()
+  }
+}
+
+function sizeOf(answers: readonly KnownAnswer[]): number {
+  let size = 0
+  for (const answer of answers) size += answer.bytes.length
+  return size
+}
+
+/**
+ * Follows a body, chunk by chunk, against the kept answers of its path. While one of them
+ * still matches every byte so far, the chunks need not be kept: they can be rebuilt from it.
+ */
+export class AnswerComparison {
+  #matching: readonly KnownAnswer[]
+  #size = 0
+
+  constructor(known: readonly KnownAnswer[]) {
+    this.#matching = known
+  }
+
+  /**
+   * The chunks of the body to keep after `chunk`: none while a kept answer still matches;
+   * once none does, the bytes they had matched followed by this chunk, then each chunk.
+   */
+  next(chunk: Buffer): Buffer[] {
+    const offset = this.#size
+    const end = offset + chunk.length
+    this.#size = end
+    if (this.#matching.length === 0) return [chunk]
+    const still = this.#matching.filter(
+      (known) => known.bytes.length >= end && known.bytes.compare(chunk, 0, chunk.length, offset, end) === 0,
+    )
+    if (still.length > 0) {
+      this.#matching = still
+      return []
+    }
+    const matched = (this.#matching[0] as KnownAnswer).bytes.subarray(0, offset)
+    this.#matching = []
+    return offset > 0 ? [matched, chunk] : [chunk]
+  }
+
+  /**
+   * After the last chunk: the kept answer the whole body equals, or the chunks still owed
+   * (the bytes matched so far, when the body is a shorter start of a kept answer).
+   */
+  end(): { readonly known: KnownAnswer } | { readonly owed: Buffer[] } {
+    const size = this.#size
+    const known = this.#matching.find((answer) => answer.bytes.length === size)
+    if (known) return { known }
+    const longer = this.#matching[0]
+    return { owed: longer && size > 0 ? [longer.bytes.subarray(0, size)] : [] }
   }
 }

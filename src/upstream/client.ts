@@ -6,7 +6,7 @@ import type { ResilienceConfig } from '../config.js'
 import { asGatewayError, codeForUpstreamStatus, GatewayError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { isUuid } from '../validation.js'
-import { AnswerMemo } from './answer-memo.js'
+import { AnswerComparison, AnswerMemo, type KnownAnswer } from './answer-memo.js'
 import { bodyText } from './body-text.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
 import { AcquireCancelledError, ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
@@ -596,12 +596,10 @@ export class RegionApiClient {
       response.body.destroy()
       throw tooLarge()
     }
-    const bytes = await readBoundedBytes(response.body, this.#options.maxBodyBytes)
-    if (bytes === undefined) throw tooLarge()
     const memo = this.#answers
-    const key = memo && AnswerMemo.keyOf(target.path, bytes.chunks)
-    const known = key === undefined ? undefined : memo?.get(key)
-    if (known !== undefined) return { body: known, reused: true }
+    const bytes = await readBoundedBytes(response.body, this.#options.maxBodyBytes, memo?.known(target.path))
+    if (bytes === undefined) throw tooLarge()
+    if (bytes.known) return { body: bytes.known.value, reused: true }
     let body: unknown
     try {
       body = JSON.parse(bodyText(bytes.chunks))
@@ -609,7 +607,7 @@ export class RegionApiClient {
       throw invalidResponse(target, 'the answer is not JSON')
     }
     if (!contract(body)) throw invalidResponse(target, describeViolation(contract.errors))
-    if (key !== undefined && typeof body === 'object' && body !== null) memo?.offer(key, body, bytes.size)
+    if (typeof body === 'object' && body !== null) memo?.offer(target.path, bytes.chunks, bytes.size, body)
     return { body, reused: false }
   }
 
@@ -781,13 +779,20 @@ function printable(text: string): string {
 interface BodyBytes {
   readonly chunks: readonly Buffer[]
   readonly size: number
+  /** The kept answer the body equals byte for byte (its chunks were not kept). */
+  readonly known?: KnownAnswer
 }
 
-/** Reads a body up to `limit` bytes; undefined (and the stream discarded) past that. */
+/**
+ * Reads a body up to `limit` bytes; undefined (and the stream discarded) past that. Compared
+ * with `known` answers as it arrives: chunks that one of them still matches are not kept.
+ */
 async function readBoundedBytes(
   body: Dispatcher.ResponseData['body'],
   limit: number,
+  known: readonly KnownAnswer[] = [],
 ): Promise<BodyBytes | undefined> {
+  const comparison = known.length > 0 ? new AnswerComparison(known) : undefined
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {
@@ -797,8 +802,12 @@ async function readBoundedBytes(
       body.destroy()
       return undefined
     }
-    chunks.push(buffer)
+    if (comparison) chunks.push(...comparison.next(buffer))
+    else chunks.push(buffer)
   }
+  const outcome = comparison?.end()
+  if (outcome && 'known' in outcome) return { chunks: [], size, known: outcome.known }
+  if (outcome) chunks.push(...outcome.owed)
   return { chunks, size }
 }
 

@@ -177,6 +177,22 @@ async function startGateway(
   throw new Error('gateway did not start')
 }
 
+/**
+ * Operations a gateway answered with errors, in part or whole, or refused, from its /metrics.
+ * A region whose upstream call failed or timed out still gives a 200 with the others' images,
+ * so the load generator alone would count such an answer as a success.
+ */
+async function degradedOperations(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  let count = 0
+  for (const line of text.split('\n')) {
+    const sample =
+      /^gateway_graphql_operations_total\{[^}]*outcome="(?:partial|error|rejected)"[^}]*\} (\S+)$/.exec(line)
+    if (sample) count += Number(sample[1])
+  }
+  return count
+}
+
 async function graphql(url: string, query: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
@@ -541,6 +557,9 @@ async function main(): Promise<void> {
     // depend on what the scenarios before it left behind; what they left behind (answers in the
     // memo, the 10,000-image one among them) is reported beside it.
     const rssAfterScenarios = rssMiB(gateway.child.pid as number)
+    const degradedBeforeScenario5 = (
+      await Promise.all([gateway, cached, parsing].map(({ url }) => degradedOperations(url)))
+    ).reduce((sum, count) => sum + count, 0)
     for (const child of [cached.child, parsing.child]) child.kill('SIGTERM')
     const fresh = await startGateway(upstream.url)
     const samples: number[] = []
@@ -552,9 +571,11 @@ async function main(): Promise<void> {
     const rssEarly = median(samples.length >= 14 ? samples.slice(4, 14) : samples)
     const rssLate = median(samples.slice(-10))
     const rssEnd = samples[samples.length - 1] ?? 0
+    const degraded = degradedBeforeScenario5 + (await degradedOperations(fresh.url))
 
     const results = {
       machine: { cores: cpus().length, node: process.version, quick: QUICK, date: new Date().toISOString() },
+      degradedOperations: degraded,
       scenario1: {
         direct: s1Direct,
         gateway: s1Gateway,
@@ -630,6 +651,7 @@ async function main(): Promise<void> {
       s5,
     ].reduce((sum, run) => sum + run.failures, 0)
     if (failures > 0) throw new Error(`${failures} requests failed during the benchmark`)
+    if (degraded > 0) throw new Error(`${degraded} operations were answered with errors during the benchmark`)
   } finally {
     stopChildren()
   }
@@ -642,6 +664,8 @@ function round(value: number, digits: number): number {
 
 type Results = {
   machine: { cores: number; node: string; quick: boolean; date: string }
+  /** GraphQL operations the gateways answered with errors (in part or whole) or refused. */
+  degradedOperations: number
   scenario1: {
     direct: Load
     gateway: Load
@@ -727,6 +751,7 @@ Gateway: \`node dist/main.js\` with the container image's runtime environment ($
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
 Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, s1.hopFloors.bytesProxy, s1.hopFloors.parseProxy, r.scenario2, r.scenario3, r.scenario3.floor, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
+GraphQL operations the gateways answered with errors, in part or whole, or refused (from their /metrics; a region whose upstream call failed still gives a 200): ${r.degradedOperations}.
 `
 }
 

@@ -96,6 +96,9 @@ describe('the answer memo', () => {
     memo.offer('/regions/a/images', body('[1,2,3]'), 7, value)
     expect(memo.known('/regions/a/images')).toEqual([{ bytes: Buffer.from('[1,2,3]'), value }])
     expect(memo.known('/regions/b/images')).toEqual([])
+    // Concurrent calls that all missed offer the same bytes again: kept once.
+    memo.offer('/regions/a/images', body('[1,2,3]'), 7, { parsed: 'again' })
+    expect(memo.known('/regions/a/images')).toEqual([{ bytes: Buffer.from('[1,2,3]'), value }])
   })
 
   it('keeps the latest few different answers of a path, within its bytes', () => {

@@ -54,10 +54,11 @@ export class AnswerMemo {
       return
     }
     if (size === 0 || size > this.#byPath.maxSize) return
-    const answers = [{ bytes: Buffer.concat(chunks, size), value }, ...this.known(path)].slice(
-      0,
-      ANSWERS_PER_PATH,
-    )
+    const bytes = Buffer.concat(chunks, size)
+    const kept = this.known(path)
+    // Concurrent calls may all have missed before the first of them kept these bytes.
+    if (kept.some((answer) => answer.bytes.equals(bytes))) return
+    const answers = [{ bytes, value }, ...kept].slice(0, ANSWERS_PER_PATH)
     while (sizeOf(answers) > this.#byPath.maxSize) answers.pop()
     this.#byPath.set(path, answers, { size: sizeOf(answers) })
   }

@@ -5,6 +5,7 @@ import { RegionImagesSource } from '../src/cache/region-images-source.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
 import { type RunningGateway, startGateway, TOKEN } from './helpers/harness.js'
 import { parsePrometheusText, total } from './helpers/prometheus.js'
+import { type RunningRedis, redisServerAvailable, startRedisServer } from './helpers/redis.js'
 
 const SLOW_MS = 1500
 /** Regions that answer after SLOW_MS; any other region answers at once. */
@@ -177,6 +178,59 @@ describe('a client that goes away', () => {
     }
   })
 })
+
+// CI installs redis-server (.ci/run); elsewhere the suite says why it did not run.
+describe.runIf(redisServerAvailable() || process.env.CI)(
+  'with the response cache in Redis, a client that goes away',
+  () => {
+    let redis: RunningRedis
+    let cachingGateway: RunningGateway
+
+    beforeAll(async () => {
+      redis = await startRedisServer()
+      cachingGateway = await startGateway(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
+        cacheTtlMs: 60_000,
+        redisUrl: redis.url,
+      })
+    })
+
+    afterAll(async () => {
+      await cachingGateway?.close()
+      redis?.stop()
+    })
+
+    it('has its upstream calls cut, and nothing of them is cached', async () => {
+      const client = request(`${cachingGateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      })
+      client.on('error', () => {
+        // Expected: the socket is destroyed on purpose.
+      })
+      client.end(JSON.stringify({ query: QUERY, variables: { ids: REGIONS } }))
+      // Each call starts after the cache in Redis missed: the client leaves while all wait upstream.
+      await until(() => calls.length === REGIONS.length, 'the gateway called every region')
+      client.destroy()
+      await until(() => calls.every((call) => call.cut), 'every upstream call was cut')
+      expect(calls.some((call) => call.answered)).toBe(false)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(calls, 'nothing is retried').toHaveLength(REGIONS.length)
+      const families = parsePrometheusText(await (await fetch(`${cachingGateway.url}/metrics`)).text())
+      expect(total(families, 'gateway_upstream_requests_total', { outcome: 'cancelled' })).toBe(
+        REGIONS.length,
+      )
+
+      // Nothing was stored for the cut calls: asking again calls every region again, in full.
+      const again = await cachingGateway.query<{ images: { totalCount: number } }>(QUERY, { ids: REGIONS })
+      expect(again.body.errors).toBeUndefined()
+      expect(again.body.data?.images.totalCount).toBe(REGIONS.length)
+      expect(calls).toHaveLength(REGIONS.length * 2)
+      // And that full answer was: a third time is served from Redis.
+      await cachingGateway.query(QUERY, { ids: REGIONS })
+      expect(calls).toHaveLength(REGIONS.length * 2)
+    })
+  },
+)
 
 describe('RegionImagesSource', () => {
   /** A fetch that never answers; it records its signal and fails once that aborts. */

@@ -1,15 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningRegionService } from '../src/demo/region-service.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import {
-  freeLoopbackPort,
-  imageCalls,
-  type RunningGateway,
-  startFakeUpstream,
-  startGateway,
-} from './helpers/harness.js'
+import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { type RunningRedis, redisServerAvailable, startRedisServer } from './helpers/redis.js'
 
 const REGION = uuid(1, 'e')
 const ALICE = 'alice-token-1d0f3c'
@@ -111,41 +105,17 @@ describe('response cache in memory (CACHE_TTL_MS)', () => {
   })
 })
 
-function redisServerAvailable(): boolean {
-  return spawnSync('redis-server', ['--version']).status === 0
-}
-
 // CI installs redis-server (.ci/run); elsewhere the suite says why it did not run.
 describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redis (REDIS_URL)', () => {
-  let redisProcess: ChildProcess
+  let redis: RunningRedis
   let redisUrl: string
   let upstream: RunningRegionService
   let replicaOne: RunningGateway
   let replicaTwo: RunningGateway
 
   beforeAll(async () => {
-    const port = await freeLoopbackPort()
-    redisProcess = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    )
-    redisUrl = `redis://127.0.0.1:${port}`
-    const client = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => 50 })
-    client.on('error', () => {
-      // Refused until redis-server listens; retried below.
-    })
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await client.connect()
-        break
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    }
-    await client.quit()
+    redis = await startRedisServer()
+    redisUrl = redis.url
     upstream = await startPerCallerUpstream(0)
     replicaOne = await startGateway(upstream.url, { cacheTtlMs: 60_000, redisUrl })
     replicaTwo = await startGateway(upstream.url, { cacheTtlMs: 60_000, redisUrl })
@@ -155,7 +125,7 @@ describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redi
     await replicaOne?.close()
     await replicaTwo?.close()
     await upstream?.close()
-    redisProcess?.kill()
+    redis?.stop()
   })
 
   beforeEach(() => {

@@ -1,18 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AnswerComparison, AnswerMemo, type KnownAnswer } from '../src/upstream/answer-memo.js'
-
-/** `bytes` cut at the given offsets. */
-function chunked(bytes: Buffer, offsets: readonly number[]): Buffer[] {
-  const points = [...new Set(offsets.map((offset) => offset % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let start = 0
-  for (const point of [...points, bytes.length]) {
-    if (point > start) chunks.push(Buffer.from(bytes.subarray(start, point)))
-    start = Math.max(start, point)
-  }
-  return chunks
-}
+import { cutAt } from './helpers/chunks.js'
 
 function known(text: string): KnownAnswer {
   return { bytes: Buffer.from(text), value: { text } }
@@ -45,7 +34,7 @@ describe('comparing a body with kept answers as it arrives', () => {
         fc.array(fc.nat(), { maxLength: 6 }),
         (body, others, offsets) => {
           const answers = others.map(known)
-          const { kept, end } = compare(chunked(Buffer.from(body), offsets), answers)
+          const { kept, end } = compare(cutAt(Buffer.from(body), offsets), answers)
           const equal = answers.find((answer) => answer.bytes.toString() === body)
           if (equal) {
             expect(end).toEqual({ known: equal })
@@ -62,11 +51,11 @@ describe('comparing a body with kept answers as it arrives', () => {
 
   it('keeps no chunk while a kept answer still matches, and all of them once none does', () => {
     const answer = known('{"images":[1,2,3]}')
-    const same = compare(chunked(Buffer.from('{"images":[1,2,3]}'), [3, 9, 14]), [answer])
+    const same = compare(cutAt(Buffer.from('{"images":[1,2,3]}'), [3, 9, 14]), [answer])
     expect(same.keptWhileMatching).toEqual([0, 0, 0, 0])
     expect(same.end).toEqual({ known: answer })
     // Differs in the third chunk: the two matched chunks come back from the kept answer.
-    const other = compare(chunked(Buffer.from('{"images":[1,2,4]}'), [3, 9, 16]), [answer])
+    const other = compare(cutAt(Buffer.from('{"images":[1,2,4]}'), [3, 9, 16]), [answer])
     expect(other.keptWhileMatching).toEqual([0, 0, 2, 1])
     expect(Buffer.concat(other.kept).toString()).toBe('{"images":[1,2,4]}')
   })

@@ -1,17 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bodyText, SCRATCH_MAX_BYTES } from '../src/upstream/body-text.js'
+import { cutAt } from './helpers/chunks.js'
 
 /** The UTF-8 bytes of `text`, cut at the given offsets (which may fall inside a character). */
 function cut(text: string, offsets: readonly number[]): Buffer[] {
-  const bytes = Buffer.from(text, 'utf8')
-  const points = [...new Set(offsets.map((offset) => offset % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let start = 0
-  for (const point of [...points, bytes.length]) {
-    if (point > start) chunks.push(Buffer.from(bytes.subarray(start, point)))
-    start = Math.max(start, point)
-  }
+  const chunks = cutAt(Buffer.from(text, 'utf8'), offsets)
   return chunks.length > 0 ? chunks : [Buffer.alloc(0)]
 }
 

@@ -101,16 +101,24 @@ async function cancelled(
   }
 }
 
+/**
+ * Sends the query for every slow region, leaves once each region's call waits upstream, and
+ * checks that every call was cut, none answered and none retried.
+ */
+async function leaveWhileEveryRegionWaits(to: RunningGateway = gateway): Promise<void> {
+  const client = sendAndKeep(REGIONS, to)
+  await until(() => calls.length === REGIONS.length, 'the gateway called every region')
+  client.goAway()
+  await until(() => calls.every((call) => call.cut), 'every upstream call was cut')
+  expect(calls.some((call) => call.answered)).toBe(false)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  expect(calls, 'nothing is retried').toHaveLength(REGIONS.length)
+}
+
 describe('a client that goes away', () => {
   it('has its upstream calls cut, counted as cancelled, and a later request starts afresh', async () => {
     const before = await cancelled()
-    const client = sendAndKeep(REGIONS)
-    await until(() => calls.length === REGIONS.length, 'the gateway called every region')
-    client.goAway()
-    await until(() => calls.every((call) => call.cut), 'every upstream call was cut')
-    expect(calls.some((call) => call.answered)).toBe(false)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(calls, 'nothing is retried').toHaveLength(REGIONS.length)
+    await leaveWhileEveryRegionWaits()
     await until(
       () => gateway.logs.records.some((record) => record.clientWentAway === true),
       'the request was logged',
@@ -202,14 +210,8 @@ describe.runIf(redisServerAvailable() || process.env.CI)(
     })
 
     it('has its upstream calls cut, and nothing of them is cached', async () => {
-      const client = sendAndKeep(REGIONS, cachingGateway)
       // Each call starts after the cache in Redis missed: the client leaves while all wait upstream.
-      await until(() => calls.length === REGIONS.length, 'the gateway called every region')
-      client.goAway()
-      await until(() => calls.every((call) => call.cut), 'every upstream call was cut')
-      expect(calls.some((call) => call.answered)).toBe(false)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-      expect(calls, 'nothing is retried').toHaveLength(REGIONS.length)
+      await leaveWhileEveryRegionWaits(cachingGateway)
       expect((await cancelled(cachingGateway)).calls).toBe(REGIONS.length)
 
       // Nothing was stored for the cut calls: asking again calls every region again, in full.

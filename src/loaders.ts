@@ -1,8 +1,7 @@
 import DataLoader from 'dataloader'
 import type { RegionImagesSource } from './cache/region-images-source.js'
 import type { ImageScope } from './generated/graphql.js'
-import type { RegionImages } from './images/connection.js'
-import { ImageModel } from './images/model.js'
+import { RegionImages } from './images/connection.js'
 import { type RegionModel, toRegionModel } from './regions/model.js'
 import type { CallerRegionApi } from './upstream/client.js'
 import type { UpstreamImage } from './upstream/types.js'
@@ -85,7 +84,10 @@ export function createLoaders(
 }
 
 // The client hands out one array for byte-identical answers of a region (its AnswerMemo): their
-// models, and the selections cached on them, are then made once too.
+// models, and the selections kept on them, are then made once too. Only such shared arrays key
+// this map: they live as long as the memo keeps them. An array of one call dies with its
+// request, and a WeakMap that is itself old keeps the values of dead keys through V8's
+// young-generation collections (see RegionImages), which would copy a whole answer again.
 const modelsOfAnswer = new WeakMap<readonly UpstreamImage[], RegionImages>()
 
 async function fetchRegionImages(
@@ -93,7 +95,7 @@ async function fetchRegionImages(
   key: RegionImagesKey,
   signal: AbortSignal | undefined,
 ): Promise<RegionImages> {
-  const images = await upstream.listImages(
+  const { images, shared } = await upstream.listImages(
     {
       regionId: key.regionId,
       organizationIds: key.organizationIds,
@@ -101,12 +103,10 @@ async function fetchRegionImages(
     },
     signal,
   )
+  if (!shared) return RegionImages.fromUpstream(key.regionId, images)
   const known = modelsOfAnswer.get(images)
   if (known?.regionId === key.regionId) return known
-  const answer = {
-    regionId: key.regionId,
-    images: images.map((image) => new ImageModel(key.regionId, image)),
-  }
+  const answer = RegionImages.fromUpstream(key.regionId, images)
   modelsOfAnswer.set(images, answer)
   return answer
 }

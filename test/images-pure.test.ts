@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildImageConnection, planImageList } from '../src/images/connection.js'
+import { buildImageConnection, planImageList, RegionImages } from '../src/images/connection.js'
 import { countFacet, FACET_VALUES } from '../src/images/facets.js'
 import { decodeImageId, encodeImageId } from '../src/images/global-id.js'
 import { compareCodePoints, ImageModel } from '../src/images/model.js'
@@ -76,7 +76,7 @@ describe('facets cost nothing unless asked for', () => {
     })
     const plan = planImageList({ status: ['READY'] }, { first: 5 }, 'test')
     const connection = buildImageConnection(
-      [{ regionId: region, images: { regionId: region, images } }],
+      [{ regionId: region, images: new RegionImages(region, images) }],
       plan,
     )
     expect(connection.nodes).toHaveLength(5)

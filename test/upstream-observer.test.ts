@@ -197,7 +197,7 @@ describe('an observer that throws', () => {
     try {
       for (const client of clients) {
         expect(
-          await client.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] }),
+          (await client.forCaller(identity).listImages({ regionId: ALPHA, organizationIds: [] })).images,
         ).toHaveLength(1)
       }
     } finally {

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import type { RegionImages } from '../images/connection.js'
-import { ImageModel } from '../images/model.js'
+import { RegionImages } from '../images/connection.js'
 import type { Logger } from '../logger.js'
 import type { UpstreamImage } from '../upstream/types.js'
 
@@ -61,11 +60,7 @@ export class RedisRegionImagesStore implements RegionImagesStore {
       if (text === null) return undefined
       const value = JSON.parse(text) as { regionId?: unknown; images?: unknown }
       if (typeof value.regionId !== 'string' || !Array.isArray(value.images)) return undefined
-      const regionId = value.regionId
-      return {
-        regionId,
-        images: (value.images as UpstreamImage[]).map((image) => new ImageModel(regionId, image)),
-      }
+      return RegionImages.fromUpstream(value.regionId, value.images as UpstreamImage[])
     } catch (error) {
       this.#log.warn({ err: error }, 'response cache read failed; fetching from the Region Service')
       return undefined

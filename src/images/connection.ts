@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache'
 import type { ErrorCode, GatewayError } from '../errors.js'
+import type { UpstreamImage } from '../upstream/types.js'
 import type { ImageFacetsModel } from './facets.js'
-import type { ImageModel } from './model.js'
+import { ImageModel } from './model.js'
 import { ImageOrdering } from './ordering.js'
 import {
   encodeCursor,
@@ -20,10 +21,65 @@ import {
   selectionPredicate,
 } from './selection.js'
 
-/** One region's images as the loader returns them: mapped once per upstream answer. */
-export interface RegionImages {
+// Filtering and sorting a region's answer happens once per distinct selection, however many
+// fields or aliases ask for it. An answer lives for one request, for the response cache's
+// TTL when that is on, or while byte-identical answers keep arriving (the upstream client's
+// AnswerMemo), when callers share it; so each answer keeps only its last few selections.
+const SELECTIONS_PER_ANSWER = 16
+let answersNumbered = 0
+
+/**
+ * One region's images as the loader returns them: mapped once per upstream answer, with what
+ * is derived from them (selections, the index by id) kept on it, so it all goes when the
+ * answer goes. Not in WeakMaps keyed by the answer: a WeakMap entry whose key dies young can
+ * still keep its value through V8's young-generation collections, which then copy the whole
+ * answer into the old generation (test/answer-lifetime.test.ts; see loaders.ts).
+ */
+export class RegionImages {
   readonly regionId: string
   readonly images: readonly ImageModel[]
+  readonly #selections = new Map<string, readonly ImageModel[]>()
+  #byImageId: Map<string, ImageModel> | undefined
+  #number: number | undefined
+
+  constructor(regionId: string, images: readonly ImageModel[]) {
+    this.regionId = regionId
+    this.images = images
+  }
+
+  static fromUpstream(regionId: string, images: readonly UpstreamImage[]): RegionImages {
+    return new RegionImages(
+      regionId,
+      images.map((image) => new ImageModel(regionId, image)),
+    )
+  }
+
+  /** The images `plan` selects, in its order; filtered and sorted once per selection. */
+  select(plan: ImageListPlan): readonly ImageModel[] {
+    const key = plan.selectionKey
+    let selected = this.#selections.get(key)
+    if (!selected) {
+      const kept = plan.predicate ? this.images.filter(plan.predicate) : [...this.images]
+      selected = kept.sort(plan.ordering.compareImages)
+      if (this.#selections.size >= SELECTIONS_PER_ANSWER) {
+        this.#selections.delete(this.#selections.keys().next().value as string)
+      }
+      this.#selections.set(key, selected)
+    }
+    return selected
+  }
+
+  /** An image of the answer by upstream id (the index is built once). */
+  find(imageId: string): ImageModel | null {
+    this.#byImageId ??= new Map(this.images.map((image) => [image.imageId, image]))
+    return this.#byImageId.get(imageId) ?? null
+  }
+
+  /** Unique to this answer in this process: names it in the keys of merged lists. */
+  get number(): number {
+    this.#number ??= ++answersNumbered
+    return this.#number
+  }
 }
 
 export type RegionResult =
@@ -90,33 +146,6 @@ export function planImageList(selection: ImageSelection, pageArgs: PageArgs, sco
   }
 }
 
-// Filtering and sorting a region's answer happens once per distinct selection, however many
-// fields or aliases ask for it. An answer lives for one request, for the response cache's
-// TTL when that is on, or while byte-identical answers keep arriving (the upstream client's
-// AnswerMemo), when callers share it; so each answer keeps only its last few selections.
-const SELECTIONS_PER_ANSWER = 16
-const selectedByAnswer = new WeakMap<RegionImages, Map<string, readonly ImageModel[]>>()
-const indexByAnswer = new WeakMap<RegionImages, Map<string, ImageModel>>()
-
-function selectRegion(answer: RegionImages, plan: ImageListPlan): readonly ImageModel[] {
-  let bySelection = selectedByAnswer.get(answer)
-  if (!bySelection) {
-    bySelection = new Map()
-    selectedByAnswer.set(answer, bySelection)
-  }
-  const key = plan.selectionKey
-  let selected = bySelection.get(key)
-  if (!selected) {
-    const kept = plan.predicate ? answer.images.filter(plan.predicate) : [...answer.images]
-    selected = kept.sort(plan.ordering.compareImages)
-    if (bySelection.size >= SELECTIONS_PER_ANSWER) {
-      bySelection.delete(bySelection.keys().next().value as string)
-    }
-    bySelection.set(key, selected)
-  }
-  return selected
-}
-
 // Merging several regions' selections into one order is cached too, by the selection and the
 // exact answers merged (each answer numbered once). Process-wide and bounded by the images the
 // merged lists hold: a merged list keeps every merged region's models alive, so it cannot live
@@ -126,25 +155,13 @@ const mergedLists = new LRUCache<string, readonly ImageModel[]>({
   maxSize: MERGED_IMAGES,
   sizeCalculation: (list) => Math.max(1, list.length),
 })
-const answerNumbers = new WeakMap<RegionImages, number>()
-let answersNumbered = 0
-
-function answerNumber(answer: RegionImages): number {
-  let number = answerNumbers.get(answer)
-  if (number === undefined) {
-    number = ++answersNumbered
-    answerNumbers.set(answer, number)
-  }
-  return number
-}
-
 function mergeRegions(
   answers: readonly RegionImages[],
   lists: readonly (readonly ImageModel[])[],
   plan: ImageListPlan,
 ): readonly ImageModel[] {
   if (answers.length <= 1) return lists[0] ?? []
-  const key = `${plan.selectionKey}\n${answers.map(answerNumber).join(',')}`
+  const key = `${plan.selectionKey}\n${answers.map((answer) => answer.number).join(',')}`
   let merged = mergedLists.get(key)
   if (!merged) {
     merged = lists.flat().sort(plan.ordering.compareImages)
@@ -152,16 +169,6 @@ function mergeRegions(
     if (merged.length <= MERGED_IMAGES) mergedLists.set(key, merged)
   }
   return merged
-}
-
-/** An image of a region's answer by upstream id (index built once per answer). */
-export function findImage(answer: RegionImages, imageId: string): ImageModel | null {
-  let index = indexByAnswer.get(answer)
-  if (!index) {
-    index = new Map(answer.images.map((image) => [image.imageId, image]))
-    indexByAnswer.set(answer, index)
-  }
-  return index.get(imageId) ?? null
 }
 
 /** Merges the regions' answers into one ordered, paged connection with an outcome per region. */
@@ -182,7 +189,7 @@ export function buildImageConnection(
       })
       continue
     }
-    const selected = selectRegion(result.images, plan)
+    const selected = result.images.select(plan)
     answers.push(result.images)
     lists.push(selected)
     regions.push({ regionId: result.regionId, ok: true, imageCount: selected.length, error: null })

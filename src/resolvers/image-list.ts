@@ -8,9 +8,9 @@ import type {
 } from '../generated/graphql.js'
 import {
   buildImageConnection,
-  findImage,
   type ImageConnectionModel,
   planImageList,
+  RegionImages,
   type RegionResult,
 } from '../images/connection.js'
 import { decodeImageId } from '../images/global-id.js'
@@ -63,7 +63,7 @@ export async function regionImageList(
   const { plan, keys } = planList([region.id], args)
   const key = keys[0] as RegionImagesKey
   if (!hasImageService(region)) {
-    return buildImageConnection([{ regionId: region.id, images: { regionId: region.id, images: [] } }], plan)
+    return buildImageConnection([{ regionId: region.id, images: new RegionImages(region.id, []) }], plan)
   }
   const images = await context.loaders.imagesByRegionKey.load(key)
   return buildImageConnection([{ regionId: region.id, images }], plan)
@@ -154,7 +154,7 @@ export async function imageLookup(
   const answer = await context.loaders.imagesByRegionKey.load(
     regionImagesKey(regionId, organizationIds, 'AVAILABLE'),
   )
-  return findImage(answer, args.imageId)
+  return answer.find(args.imageId)
 }
 
 /** `Query.node`: a global id names its region, owner and upstream id, so the image can be read again. */

@@ -45,6 +45,17 @@ export interface ListImagesRequest {
   readonly scope?: UpstreamImageScope | undefined
 }
 
+/** A region's image list as the client hands it out. */
+export interface ImageListAnswer {
+  readonly images: UpstreamImage[]
+  /**
+   * The array is the answer memo's: byte-identical answers of the region get this same array
+   * again, so what is derived from it can be kept with it. False for an array only this call
+   * holds.
+   */
+  readonly shared: boolean
+}
+
 /** The code of a call that ended because the client went away (records and observers). */
 export const CANCELLED_CODE = 'CANCELLED'
 
@@ -118,7 +129,7 @@ export interface CallerIdentity {
  * flight and is not retried.
  */
 export interface CallerRegionApi {
-  listImages(request: ListImagesRequest, signal?: AbortSignal): Promise<UpstreamImage[]>
+  listImages(request: ListImagesRequest, signal?: AbortSignal): Promise<ImageListAnswer>
   listRegions(organizationId: string, signal?: AbortSignal): Promise<UpstreamRegion[]>
 }
 
@@ -270,7 +281,7 @@ export class RegionApiClient {
     caller: OperationCaller,
     req: ListImagesRequest,
     signal: AbortSignal | undefined,
-  ): Promise<UpstreamImage[]> {
+  ): Promise<ImageListAnswer> {
     assertUuid(req.regionId, 'region')
     const query = new URLSearchParams()
     for (const organizationId of req.organizationIds) query.append('organizationID', organizationId)
@@ -283,7 +294,8 @@ export class RegionApiClient {
       regionId: req.regionId,
       subject: `region ${req.regionId}`,
     }
-    return this.#get(caller, target, this.#validators.images, signal)
+    const { value, reused } = await this.#get(caller, target, this.#validators.images, signal)
+    return { images: value, shared: reused }
   }
 
   async #listRegions(
@@ -298,20 +310,20 @@ export class RegionApiClient {
       pathTemplate: '/api/v1/organizations/{organizationID}/regions',
       subject: `the region list of organization ${organizationId}`,
     }
-    return this.#get(caller, target, this.#validators.regions, signal)
+    return (await this.#get(caller, target, this.#validators.regions, signal)).value
   }
 
   /**
    * One logical GET: admitted by the region's circuit, retried on connection errors and
    * 502/503/504 with jittered backoff while the operation's deadline allows, every attempt
-   * logged and counted.
+   * logged and counted. `reused`: the value is one the answer memo already held.
    */
   async #get<T>(
     caller: OperationCaller,
     target: CallTarget,
     contract: ValidateFunction<T>,
     signal: AbortSignal | undefined,
-  ): Promise<T> {
+  ): Promise<{ value: T; reused: boolean }> {
     const observer = this.#options.observer
     const observed = watchSafely(caller.log, () =>
       observer?.callStarted({
@@ -355,7 +367,7 @@ export class RegionApiClient {
     observed: UpstreamCallScope | undefined,
     finish: Finish,
     signal: AbortSignal | undefined,
-  ): Promise<T> {
+  ): Promise<{ value: T; reused: boolean }> {
     // The client went away before an attempt (or between two): the call ends here.
     const giveUp = (): never => {
       const error = cancelled(target)
@@ -390,7 +402,7 @@ export class RegionApiClient {
       this.#report(caller, target, attempt, outcome, delay)
       if (outcome.ok) {
         finish(outcome.status, undefined, outcome.reused ? 'reused' : undefined)
-        return outcome.body as T
+        return { value: outcome.body as T, reused: outcome.reused }
       }
       if (delay === undefined) {
         finish(outcome.status, outcome.error, outcome.health === 'cancelled' ? 'cancelled' : undefined)

@@ -13,6 +13,7 @@ import { AcquireCancelledError, ConcurrencyLimit, QueueTimeoutError } from './co
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
 import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
 import type { UpstreamImage, UpstreamImageScope, UpstreamRegion } from './types.js'
+import { makeRoomToParse } from './young-generation.js'
 
 export interface RegionApiClientOptions {
   /** Base URL of the Region Service, without a trailing slash. */
@@ -613,6 +614,7 @@ export class RegionApiClient {
     if (bytes === undefined) throw tooLarge()
     if (bytes.known) return { body: bytes.known.value, reused: true }
     let body: unknown
+    makeRoomToParse(bytes.size)
     try {
       body = JSON.parse(bodyText(bytes.chunks))
     } catch {

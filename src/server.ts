@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { useGraphQlJit } from '@envelop/graphql-jit'
 import { createSchema, createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga'
-import { Redis } from 'ioredis'
 import {
   MemoryRegionImagesStore,
   RedisRegionImagesStore,
@@ -219,6 +219,8 @@ function createStore(settings: GatewaySettings, logger: Logger): RegionImagesSto
   if (!settings.cacheTtlMs) return undefined
   if (settings.redisUrl) {
     const log = logger.child({ component: 'response-cache' })
+    // Loaded only when used: ioredis and its dependencies hold about 2 MiB of heap.
+    const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
     const redis = new Redis(settings.redisUrl, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,

@@ -21,7 +21,7 @@ import { useMetrics } from './plugins/metrics.js'
 import { loadPersistedDocuments, usePersistedDocuments } from './plugins/persisted-documents.js'
 import { useQueryLimits } from './plugins/query-limits.js'
 import { useRequestBodyLimit } from './plugins/request-body-limit.js'
-import { servedRequestLogger, useRequestLog } from './plugins/request-log.js'
+import { useRequestLog, yogaLogging } from './plugins/request-log.js'
 import { useTracing } from './plugins/tracing.js'
 import { Readiness } from './readiness.js'
 import { resolvers } from './resolvers/index.js'
@@ -141,9 +141,6 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(settings.upstreamTimeoutMs, 2000) })
     : undefined
   const { security } = settings
-  const yogaLog = logger.child({ component: 'yoga' })
-  // Inside a request, yoga's lines carry its request id like every other line of it.
-  const yogaLogger = () => servedRequestLogger()?.child({ component: 'yoga' }) ?? yogaLog
   const yoga = createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs: loadTypeDefs(), resolvers }),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -163,13 +160,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       limits: { maxRegionsPerQuery: settings.maxRegionsPerQuery },
       gateway: { version, demoMode: settings.demoMode },
     }),
-    logging: {
-      // yoga calls these whatever the level: check it before making a child logger.
-      debug: (...args) => yogaLog.isLevelEnabled('debug') && yogaLogger().debug({ args }, 'yoga'),
-      info: (...args) => yogaLog.isLevelEnabled('info') && yogaLogger().info({ args }, 'yoga'),
-      warn: (...args) => yogaLogger().warn({ args }, 'yoga'),
-      error: (...args) => yogaLogger().error({ err: args.find((arg) => arg instanceof Error) }, 'yoga error'),
-    },
+    logging: yogaLogging(logger),
     graphiql: security.graphiql && {
       title: 'Images gateway',
       defaultQuery: EXAMPLE_QUERY,

@@ -1,19 +1,42 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Plugin } from 'graphql-yoga'
+import type { Plugin, YogaLogger } from 'graphql-yoga'
 import { requestState } from '../context.js'
 import type { Logger } from '../logger.js'
 import { clientWentAway, executedOperation, executionRequest } from '../observability/operation.js'
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 const servedRequest = new AsyncLocalStorage<Logger>()
+// The request an execution error belongs to, for yoga's line about it when it is masked.
+const requestOfError = new WeakMap<object, Logger>()
 
 /**
- * The logger of the request being served in this async context (it carries the request id),
- * for code that logs without a context at hand, such as yoga's own log calls; undefined
- * outside a request.
+ * The logger yoga's own lines go to: inside a request, that request's (it carries the request
+ * id), like every other line of it.
+ *
+ * Which request is known two ways. yoga logs an error it masks with the error at hand, and the
+ * execution that produced it noted its request (useRequestLog). yoga's debug lines carry nothing,
+ * so at debug level each request runs in an AsyncLocalStorage. Only then: on Node 20 and 22 that
+ * storage hooks every promise the process makes, which at 50 connections cost about 8 MB of RSS
+ * (README, Performance), for lines that are not written below debug.
  */
-export function servedRequestLogger(): Logger | undefined {
-  return servedRequest.getStore()
+export function yogaLogging(logger: Logger): YogaLogger {
+  const root = logger.child({ component: 'yoga' })
+  const lineLogger = (about?: unknown) => {
+    const request =
+      servedRequest.getStore() ??
+      (typeof about === 'object' && about !== null ? requestOfError.get(about) : undefined)
+    return request ? request.child({ component: 'yoga' }) : root
+  }
+  return {
+    // yoga calls these whatever the level: check it before making a child logger.
+    debug: (...args) => root.isLevelEnabled('debug') && lineLogger().debug({ args }, 'yoga'),
+    info: (...args) => root.isLevelEnabled('info') && lineLogger().info({ args }, 'yoga'),
+    warn: (...args) => lineLogger().warn({ args }, 'yoga'),
+    error: (...args) => {
+      const error = args.find((arg) => arg instanceof Error)
+      lineLogger(error).error({ err: error }, 'yoga error')
+    },
+  }
 }
 
 /**
@@ -22,17 +45,30 @@ export function servedRequestLogger(): Logger | undefined {
  */
 export function useRequestLog(logger: Logger): Plugin {
   return {
-    instrumentation: {
-      request: ({ request }, wrapped) => servedRequest.run(requestState(request, logger).log, wrapped),
-    },
+    ...(logger.isLevelEnabled('debug')
+      ? {
+          instrumentation: {
+            request: ({ request }, wrapped) => servedRequest.run(requestState(request, logger).log, wrapped),
+          },
+        }
+      : {}),
     onRequest({ request }) {
       requestState(request, logger)
     },
     onExecute({ args }) {
       const request = executionRequest(args.contextValue)
       if (!request) return
+      const state = requestState(request, logger)
       // Only a name the document defines: a caller-chosen operationName could be anything.
-      requestState(request, logger).operationName = executedOperation(args.document, args.operationName).name
+      state.operationName = executedOperation(args.document, args.operationName).name
+      return {
+        // Before yoga's masking (its plugin runs after these): the errors are still the ones
+        // it will log.
+        onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in result) return
+          for (const error of result.errors ?? []) requestOfError.set(error, state.log)
+        },
+      }
     },
     onResponse({ request, response }) {
       const state = requestState(request, logger)

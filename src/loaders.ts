@@ -86,8 +86,8 @@ export function createLoaders(
 // The client hands out one array for byte-identical answers of a region (its AnswerMemo): their
 // models, and the selections kept on them, are then made once too. Only such shared arrays key
 // this map: they live as long as the memo keeps them. An array of one call dies with its
-// request, and a WeakMap that is itself old keeps the values of dead keys through V8's
-// young-generation collections (see RegionImages), which would copy a whole answer again.
+// request, and an entry whose key dies young can keep its value through V8's young-generation
+// collections (see RegionImages): the whole answer would be copied into the old generation.
 const modelsOfAnswer = new WeakMap<readonly UpstreamImage[], RegionImages>()
 
 async function fetchRegionImages(

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.js'
+import type { RunningRegionService } from '../src/demo/region-service.js'
+import { planImageList } from '../src/images/connection.js'
+import { createLoaders, regionImagesKey } from '../src/loaders.js'
+import { createLogger } from '../src/logger.js'
+import { RegionApiClient } from '../src/upstream/client.js'
+import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
+import { imageCalls, startFakeUpstream } from './helpers/harness.js'
+
+const REGION = uuid(1, 'f')
+const silent = createLogger({ level: 'silent' })
+const config = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
+const plan = planImageList({ status: ['READY'] }, { first: 10 }, 'test')
+
+describe("the models of byte-identical answers (the client's answer memo)", () => {
+  let upstream: RunningRegionService
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({
+      regions: [makeRegion(REGION, 'one')],
+      images: { [REGION]: [makeImage({ name: 'debian-12' }), makeImage({ name: 'ubuntu-24.04' })] },
+    })
+  })
+
+  afterAll(async () => {
+    await upstream.close()
+  })
+
+  /** One request each, each its own caller: what the loaders hand to the resolvers. */
+  async function answersOfRequests(answerMemoBytes: number, requests: number) {
+    const client = new RegionApiClient({
+      baseUrl: upstream.url,
+      timeoutMs: 5_000,
+      maxBodyBytes: 1024 * 1024,
+      connections: 2,
+      resilience: config.resilience,
+      logger: silent,
+      answerMemoBytes,
+    })
+    const before = imageCalls(upstream, REGION).length
+    const answers = []
+    for (let request = 0; request < requests; request++) {
+      const caller = client.forCaller({
+        authorization: `Bearer caller-${request}`,
+        requestId: `r-${request}`,
+        log: silent,
+      })
+      answers.push(await createLoaders(caller).imagesByRegionKey.load(regionImagesKey(REGION, [], null)))
+    }
+    await client.close()
+    expect(imageCalls(upstream, REGION).length - before).toBe(requests)
+    return answers
+  }
+
+  it('are made once, with their selections, once the memo hands out the same array', async () => {
+    const [first, second, third, fourth] = await answersOfRequests(1024 * 1024, 4)
+    // Kept from the second arrival; the first array it hands out again is the third's.
+    expect(second).not.toBe(first)
+    expect(third).not.toBe(second)
+    expect(fourth).toBe(third)
+    expect(fourth?.select(plan)).toBe(third?.select(plan))
+    expect(third?.images.map((image) => image.name)).toEqual(['debian-12', 'ubuntu-24.04'])
+  })
+
+  it('are made per request when nothing is shared', async () => {
+    const answers = await answersOfRequests(0, 4)
+    expect(new Set(answers).size).toBe(4)
+  })
+})

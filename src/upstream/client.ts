@@ -50,9 +50,9 @@ export interface ListImagesRequest {
 export interface ImageListAnswer {
   readonly images: UpstreamImage[]
   /**
-   * The array is the answer memo's: byte-identical answers of the region get this same array
-   * again, so what is derived from it can be kept with it. False for an array only this call
-   * holds.
+   * The array came from the answer memo, which hands this same array out for every
+   * byte-identical answer of the region: what is derived from it can be kept with it. False
+   * for an array this call parsed, even one the memo keeps from now on.
    */
   readonly shared: boolean
 }

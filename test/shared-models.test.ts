@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
 import type { RunningRegionService } from '../src/demo/region-service.js'
 import { planImageList } from '../src/images/connection.js'
 import { createLoaders, regionImagesKey } from '../src/loaders.js'
-import { createLogger } from '../src/logger.js'
-import { RegionApiClient } from '../src/upstream/client.js'
+import { SILENT, testClient } from './helpers/client.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
 import { imageCalls, startFakeUpstream } from './helpers/harness.js'
 
 const REGION = uuid(1, 'f')
-const silent = createLogger({ level: 'silent' })
-const config = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
 const plan = planImageList({ status: ['READY'] }, { first: 10 }, 'test')
 
 describe("the models of byte-identical answers (the client's answer memo)", () => {
@@ -29,22 +25,14 @@ describe("the models of byte-identical answers (the client's answer memo)", () =
 
   /** One request each, each its own caller: what the loaders hand to the resolvers. */
   async function answersOfRequests(answerMemoBytes: number, requests: number) {
-    const client = new RegionApiClient({
-      baseUrl: upstream.url,
-      timeoutMs: 5_000,
-      maxBodyBytes: 1024 * 1024,
-      connections: 2,
-      resilience: config.resilience,
-      logger: silent,
-      answerMemoBytes,
-    })
+    const client = testClient(upstream.url, { answerMemoBytes })
     const before = imageCalls(upstream, REGION).length
     const answers = []
     for (let request = 0; request < requests; request++) {
       const caller = client.forCaller({
         authorization: `Bearer caller-${request}`,
         requestId: `r-${request}`,
-        log: silent,
+        log: SILENT,
       })
       answers.push(await createLoaders(caller).imagesByRegionKey.load(regionImagesKey(REGION, [], null)))
     }

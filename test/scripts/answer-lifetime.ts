@@ -9,12 +9,10 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getHeapSpaceStatistics } from 'node:v8'
-import { loadConfig } from '../../src/config.js'
 import { buildImageConnection, planImageList } from '../../src/images/connection.js'
 import { facetCounts } from '../../src/images/facets.js'
 import { createLoaders, regionImagesKey } from '../../src/loaders.js'
-import { createLogger } from '../../src/logger.js'
-import { RegionApiClient } from '../../src/upstream/client.js'
+import { SILENT, testClient } from '../helpers/client.js'
 import { makeImage, uuid } from '../helpers/fixtures.js'
 
 const exposed = (globalThis as { gc?: (options: { type: 'minor' | 'major' }) => void }).gc
@@ -41,21 +39,13 @@ const server = createServer((_req, res) => {
 })
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 
-const silent = createLogger({ level: 'silent' })
-const config = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
-const client = new RegionApiClient({
-  baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-  timeoutMs: 10_000,
-  maxBodyBytes: 64 * 1024 * 1024,
-  connections: 2,
-  resilience: { ...config.resilience, retries: 0 },
-  logger: silent,
+const client = testClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
   answerMemoBytes: 0,
 })
 
 /** What one request does with one region's answer; returns what a caller could keep. */
 async function answerOnce(): Promise<unknown> {
-  const loaders = createLoaders(client.forCaller({ authorization: 'Bearer t', requestId: 'r', log: silent }))
+  const loaders = createLoaders(client.forCaller({ authorization: 'Bearer t', requestId: 'r', log: SILENT }))
   const answer = await loaders.imagesByRegionKey.load(regionImagesKey(REGION, [], null))
   const plan = planImageList({ status: ['READY'], filter: { maxSizeGiB: 40 } }, { first: 50 }, 'test')
   const connection = buildImageConnection([{ regionId: REGION, images: answer }], plan)

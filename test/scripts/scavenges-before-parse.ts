@@ -8,10 +8,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { RegionApiClient } from '../../src/upstream/client.js'
 import { LARGE_ANSWER_BYTES } from '../../src/upstream/young-generation.js'
+import { SILENT, testClient } from '../helpers/client.js'
 import { makeImage, uuid } from '../helpers/fixtures.js'
 
 const LARGE = uuid(1)
@@ -38,18 +36,10 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] })
 
-const silent = createLogger({ level: 'silent' })
-const config = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
-const client = new RegionApiClient({
-  baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-  timeoutMs: 10_000,
-  maxBodyBytes: 64 * 1024 * 1024,
-  connections: 2,
-  resilience: { ...config.resilience, retries: 0 },
-  logger: silent,
+const client = testClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
   answerMemoBytes: 0,
 })
-const caller = client.forCaller({ authorization: 'Bearer t', requestId: 'r', log: silent })
+const caller = client.forCaller({ authorization: 'Bearer t', requestId: 'r', log: SILENT })
 
 async function read(regionId: string) {
   await sleep(50)

@@ -6,9 +6,7 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { RegionApiClient } from '../../src/upstream/client.js'
+import { SILENT, testClient } from '../helpers/client.js'
 
 const TIMEOUT_MS = 300
 const gc = (globalThis as { gc?: () => void }).gc
@@ -30,21 +28,16 @@ const server = createServer((_req, res) => {
 })
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 
-const silent = createLogger({ level: 'silent' })
-const config = loadConfig({ NODE_ENV: 'test', REGION_API_URL: 'http://127.0.0.1:1' })
-const client = new RegionApiClient({
-  baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+// No retries; the operation's deadline (10 s by default) is far beyond the call's budget.
+const client = testClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
   timeoutMs: TIMEOUT_MS,
   maxBodyBytes: 1024 * 1024,
-  connections: 2,
-  resilience: { ...config.resilience, retries: 0, operationDeadlineMs: 10_000 },
-  logger: silent,
 })
 const collecting = setInterval(gc, 20)
 const started = performance.now()
 const clientStaysConnected = new AbortController().signal
 const ended = await client
-  .forCaller({ authorization: 'Bearer t', requestId: 'gc-test', log: silent })
+  .forCaller({ authorization: 'Bearer t', requestId: 'gc-test', log: SILENT })
   .listImages({ regionId: '00000000-0000-4000-8000-000000000001', organizationIds: [] }, clientStaysConnected)
   .then(
     () => 'answered',

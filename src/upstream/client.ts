@@ -48,7 +48,8 @@ export interface ListImagesRequest {
 
 /** A region's image list as the client hands it out. */
 export interface ImageListAnswer {
-  readonly images: UpstreamImage[]
+  /** Never to be changed: a shared array is every caller's with the same answer. */
+  readonly images: readonly UpstreamImage[]
   /**
    * The array came from the answer memo, which hands this same array out for every
    * byte-identical answer of the region: what is derived from it can be kept with it. False

@@ -4,7 +4,14 @@ import { sendError } from '../src/demo/region-service.js'
 import { GatewayMetrics } from '../src/observability/metrics.js'
 import { operationOutcome } from '../src/observability/operation.js'
 import { makeImage, makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import { type RunningGateway, startFakeUpstream, startGateway, TOKEN } from './helpers/harness.js'
+import {
+  imageCalls,
+  type RunningGateway,
+  startFakeUpstream,
+  startGateway,
+  TEST_RESILIENCE,
+  TOKEN,
+} from './helpers/harness.js'
 import { type MetricFamily, parsePrometheusText, total, value } from './helpers/prometheus.js'
 
 const ALPHA = uuid(1)
@@ -149,6 +156,35 @@ describe('GET /metrics', () => {
     expect(durations(families, ALPHA) - durations(before, ALPHA)).toBe(2)
     expect(durations(families, BROKEN) - durations(before, BROKEN)).toBe(1)
     expect(value(families, 'gateway_upstream_requests_in_flight')).toBe(0)
+  })
+
+  it('counts a call its open circuit stopped as circuit_open, without timing it', async () => {
+    const tripping = await startGateway(upstream.url, {
+      resilience: { ...TEST_RESILIENCE, breakerFailureThreshold: 2 },
+    })
+    try {
+      const outcome = `query Outcome($ids: [ID!]!) { images(regionIds: $ids) { regions { error { code } } } }`
+      for (let run = 0; run < 3; run++) {
+        const { body } = await tripping.query<{ images: { regions: { error: { code: string } }[] } }>(
+          outcome,
+          { ids: [BROKEN] },
+        )
+        expect(body.data?.images.regions[0]?.error.code).toBe(
+          run < 2 ? 'UPSTREAM_ERROR' : 'UPSTREAM_UNAVAILABLE',
+        )
+      }
+      // The third call failed fast: two reached the Region Service.
+      expect(imageCalls(upstream, BROKEN)).toHaveLength(2)
+      const families = parsePrometheusText(await (await fetch(`${tripping.url}/metrics`)).text())
+      const calls = (labels: Record<string, string>) =>
+        total(families, 'gateway_upstream_requests_total', { region: BROKEN, ...labels })
+      expect(calls({ status: '500', outcome: 'upstream_error' })).toBe(2)
+      expect(calls({ status: 'none', outcome: 'circuit_open' })).toBe(1)
+      expect(calls({})).toBe(3)
+      expect(total(families, 'gateway_upstream_request_duration_seconds_count', { region: BROKEN })).toBe(2)
+    } finally {
+      await tripping.close()
+    }
   })
 
   it('shows operations and upstream calls in flight while they wait', async () => {

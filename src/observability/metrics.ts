@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import {
   CANCELLED_CODE,
+  CIRCUIT_OPEN_CODE,
   type CircuitState,
   type UpstreamCallResult,
   type UpstreamCallScope,
@@ -189,8 +190,9 @@ export class GatewayMetrics {
             status: result.status === undefined ? 'none' : String(result.status),
             outcome: result.code === undefined ? 'ok' : result.code.toLowerCase(),
           })
-          // A call cut short because the client went away says nothing of how fast the upstream answers.
-          if (result.code !== CANCELLED_CODE) {
+          // A call cut short because the client went away says nothing of how fast the upstream
+          // answers, and one its region's open circuit never sent took no time of the upstream's.
+          if (result.code !== CANCELLED_CODE && result.code !== CIRCUIT_OPEN_CODE) {
             this.#upstreamDuration.observe({ region, operation: result.operation }, result.durationMs / 1000)
           }
           if (result.reused) this.#upstreamReused.inc({ region, operation: result.operation })

@@ -61,13 +61,23 @@ export interface ImageListAnswer {
 /** The code of a call that ended because the client went away (records and observers). */
 export const CANCELLED_CODE = 'CANCELLED'
 
+/**
+ * The code observers see for a call the region's open circuit stopped before it was sent (the
+ * caller's error says UPSTREAM_UNAVAILABLE): no request reached the Region Service, so it has
+ * no status and no duration to report.
+ */
+export const CIRCUIT_OPEN_CODE = 'CIRCUIT_OPEN'
+
 /** One finished upstream call (one HTTP attempt), as the per-request log line counts it. */
 export interface UpstreamCallRecord {
   readonly operation: 'listImages' | 'listRegions'
   readonly regionId?: string | undefined
   readonly status: number | undefined
   readonly durationMs: number
-  /** The gateway error code, or `CANCELLED_CODE` when the client went away before the answer. */
+  /**
+   * The gateway error code; `CANCELLED_CODE` when the client went away before the answer, and
+   * (for observers) `CIRCUIT_OPEN_CODE` when the call was never sent.
+   */
   readonly code?: string | undefined
   /** 1 for the first try, 2 for the first retry, ... */
   readonly attempt?: number | undefined
@@ -349,7 +359,12 @@ export class RegionApiClient {
           status,
           reused: ending === 'reused' || undefined,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
-          code: ending === 'cancelled' ? CANCELLED_CODE : failure?.code,
+          code:
+            ending === 'cancelled'
+              ? CANCELLED_CODE
+              : ending === 'circuit-open'
+                ? CIRCUIT_OPEN_CODE
+                : failure?.code,
           upstreamTraceId: failure?.traceId,
         }),
       )
@@ -387,7 +402,7 @@ export class RegionApiClient {
         { upstream: { operation: target.operation, regionId: target.regionId, code: error.code } },
         'upstream call skipped: circuit open',
       )
-      finish(undefined, error)
+      finish(undefined, error, 'circuit-open')
       throw error
     }
     const headers = extraHeaders(observed?.headers)
@@ -705,11 +720,14 @@ function cutter(
   }
 }
 
-/** How a call ended besides its status and error: its answer was reused, or the client went away. */
+/**
+ * How a call ended besides its status and error: its answer was reused, the client went away,
+ * or the region's open circuit kept it from being sent.
+ */
 type Finish = (
   status: number | undefined,
   failure: GatewayError | undefined,
-  ending?: 'reused' | 'cancelled',
+  ending?: 'reused' | 'cancelled' | 'circuit-open',
 ) => void
 
 /** Nobody sees this error: the client it was for has gone. It is what the call's promise rejects with. */

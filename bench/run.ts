@@ -37,6 +37,8 @@ const IMAGE_FIELDS = `id imageId regionId name description tags { name value } c
 
 const QUERIES = {
   single: `query Single { region(id: "${benchRegionId(SINGLE)}") { images(first: 200) { nodes { ${IMAGE_FIELDS} } } } }`,
+  /** The same upstream call as `single`, answered with one number: the hop without the payload. */
+  count: `query Count { region(id: "${benchRegionId(SINGLE)}") { images { totalCount } } }`,
   varied: `query Varied { region(id: "${benchRegionId(VARIED)}") { images(first: 200) { nodes { ${IMAGE_FIELDS} } } } }`,
   many: `query Many { images(regionIds: ${JSON.stringify(MANY.map(benchRegionId))}, organizationIds: ["${BENCH_ORGANIZATION}"],
     status: [READY], filter: { architectures: [X86_64], maxSizeGiB: 50, gpu: { present: true } }, first: 50) {
@@ -248,7 +250,7 @@ async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
 type Target = { url: string; query?: string }
 
 /** Scenario 1's rounds: how many, and how long each target runs per round at 10 and at 1 connection. */
-const TURNS = { rounds: 3, tenSeconds: SECONDS(2.5), oneSeconds: SECONDS(1.25) }
+const TURNS = { rounds: 3, tenSeconds: SECONDS(2.5), oneSeconds: SECONDS(1.1) }
 
 /**
  * One timed operation: sends its request(s) and reads every answer whole, then returns how to
@@ -483,6 +485,10 @@ async function main(): Promise<void> {
     if (byHand !== JSON.stringify(await graphql(gateway.url, QUERIES.single))) {
       throw new Error('the reference handler does not answer what the gateway answers')
     }
+    const counted = (await graphql(gateway.url, QUERIES.count)) as {
+      region: { images: { totalCount: number } }
+    }
+    if (counted.region.images.totalCount !== 200) throw new Error('scenario 1 did not count 200 images')
     const many = (await graphql(gateway.url, QUERIES.many)) as { images: { nodes: unknown[] } }
     if (many.images.nodes.length !== 50) throw new Error('scenario 2 did not return 50 images')
 
@@ -496,10 +502,14 @@ async function main(): Promise<void> {
         { url: gateway.url, query: QUERIES.varied },
         { url: reference.url, query: QUERIES.single },
       ],
-      [{ url: `${reference.url}/bytes` }, { url: `${reference.url}/parse` }],
+      [
+        { url: `${reference.url}/bytes` },
+        { url: `${reference.url}/parse` },
+        { url: gateway.url, query: QUERIES.count },
+      ],
     )
     const [direct, reused, varied, handler] = s1Turns.both as [Both, Both, Both, Both]
-    const [s1BytesProxyOne, s1ParseProxyOne] = s1Turns.oneOnly as [Load, Load]
+    const [s1BytesProxyOne, s1ParseProxyOne, s1CountOne] = s1Turns.oneOnly as [Load, Load, Load]
     const { ten: s1Direct, one: s1DirectOne } = direct
     const { ten: s1Gateway, one: s1GatewayOne } = reused
     const { ten: s1Varied, one: s1VariedOne } = varied
@@ -593,6 +603,8 @@ async function main(): Promise<void> {
           bytesProxyAddedP50Ms: round(s1BytesProxyOne.p50 - s1DirectOne.p50, 2),
           parseProxy: s1ParseProxyOne,
           parseProxyAddedP50Ms: round(s1ParseProxyOne.p50 - s1DirectOne.p50, 2),
+          gatewayCount: s1CountOne,
+          gatewayCountAddedP50Ms: round(s1CountOne.p50 - s1DirectOne.p50, 2),
         },
         everyAnswerDifferent: {
           gateway: s1Varied,
@@ -636,6 +648,7 @@ async function main(): Promise<void> {
       s1ReferenceOne,
       s1BytesProxyOne,
       s1ParseProxyOne,
+      s1CountOne,
       s2,
       s3,
       s3Floor,
@@ -676,6 +689,8 @@ type Results = {
       bytesProxyAddedP50Ms: number
       parseProxy: Load
       parseProxyAddedP50Ms: number
+      gatewayCount: Load
+      gatewayCountAddedP50Ms: number
     }
     everyAnswerDifferent: { gateway: Load; throughputRatio: number; oneConnection: Load; addedP50Ms: number }
   }
@@ -716,7 +731,7 @@ function markdown(r: Results): string {
   return `# Benchmark results
 
 ${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
-Gateway: \`node dist/main.js\` with the container image's runtime environment (${imageEnvText()}, from the Dockerfile), LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms, two floors of the hop among them), so drift of the machine falls on all of them alike. Requests timed one at a time fail on a GraphQL answer with errors as well as on a status other than 200.
+Gateway: \`node dist/main.js\` with the container image's runtime environment (${imageEnvText()}, from the Dockerfile), LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms, three floors of the hop among them), so drift of the machine falls on all of them alike. Requests timed one at a time fail on a GraphQL answer with errors as well as on a status other than 200.
 
 | scenario | what | result | target |
 | --- | --- | --- | --- |
@@ -730,6 +745,7 @@ Gateway: \`node dist/main.js\` with the container image's runtime environment ($
 | 1 | yardstick: hand-written handler without GraphQL (same answer, bench/reference-handler.ts), 10 connections | ${s1.reference.handler.requestsPerSecond} req/s (${(s1.reference.throughputRatio * 100).toFixed(1)}% of direct), p50 ${s1.reference.handler.p50} ms. The gateway does ${(s1.reference.gatewayShare * 100).toFixed(0)}% of its req/s where answers repeat (the memo skips the parse the handler always does), ${((s1.everyAnswerDifferent.gateway.requestsPerSecond / s1.reference.handler.requestsPerSecond) * 100).toFixed(0)}% where every answer is different | |
 | 1 | added p50 at 1 connection, hand-written handler | ${s1.reference.addedP50Ms} ms (handler p50 ${s1.reference.oneConnection.p50} ms) | |
 | 1 | floors of the added p50 at 1 connection (same process as the handler): a proxy passing the upstream's bytes through; one that JSON.parses and re-stringifies them, no mapping | ${s1.hopFloors.bytesProxyAddedP50Ms} ms (p50 ${s1.hopFloors.bytesProxy.p50} ms); ${s1.hopFloors.parseProxyAddedP50Ms} ms (p50 ${s1.hopFloors.parseProxy.p50} ms) | |
+| 1 | added p50 at 1 connection, gateway making the same upstream call but answering one number (\`totalCount\`): the hop, yoga and the upstream client without the 200 images' payload | ${s1.hopFloors.gatewayCountAddedP50Ms} ms (p50 ${s1.hopFloors.gatewayCount.p50} ms) | |
 | 2 | 20 regions x 200 images -> 50 with facets, 10 connections | ${r.scenario2.requestsPerSecond} req/s, p50 ${r.scenario2.p50} ms, p99 ${r.scenario2.p99} ms | |
 | 3 | 20 regions answering in 100 ms, one operation at a time (in turns with the floor below, each timed here to 0.01 ms) | p50 ${r.scenario3.p50} ms, p99 ${r.scenario3.p99} ms (of ${r.scenario3.requests} operations) | p50 <= 110 ms |
 | 3 | floor: the same 20 calls made directly, all at once (undici, JSON.parse) | p50 ${r.scenario3.floor.p50} ms, p99 ${r.scenario3.floor.p99} ms (of ${r.scenario3.floor.requests}); the gateway adds ${round(r.scenario3.p50 - r.scenario3.floor.p50, 2)} ms at p50 | |
@@ -742,7 +758,7 @@ Gateway: \`node dist/main.js\` with the container image's runtime environment ($
 | 5 | beside it: RSS of the gateway that ran scenarios 1-4 (idle; its memo holds the 10,000-image answer) | ${mib(r.scenario5.rssOfGatewayAfterScenarios1to4MiB)} | |
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
-Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, s1.hopFloors.bytesProxy, s1.hopFloors.parseProxy, r.scenario2, r.scenario3, r.scenario3.floor, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
+Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, s1.hopFloors.bytesProxy, s1.hopFloors.parseProxy, s1.hopFloors.gatewayCount, r.scenario2, r.scenario3, r.scenario3.floor, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.
 GraphQL operations the gateways answered with errors, in part or whole, or refused (from their /metrics; a region whose upstream call failed still gives a 200): ${r.degradedOperations}.
 `
 }

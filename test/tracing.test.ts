@@ -7,7 +7,14 @@ import { sendError } from '../src/demo/region-service.js'
 import type { GatewayTracing } from '../src/observability/tracing.js'
 import { startTracing } from '../src/observability/tracing-sdk.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway, TOKEN } from './helpers/harness.js'
+import {
+  imageCalls,
+  type RunningGateway,
+  startFakeUpstream,
+  startGateway,
+  TEST_RESILIENCE,
+  TOKEN,
+} from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)
@@ -138,6 +145,28 @@ describe('tracing', () => {
       'service.version': '0.1.0',
       'deployment.environment.name': 'test',
     })
+  })
+
+  it('marks a call its open circuit stopped as CIRCUIT_OPEN, without a status', async () => {
+    const tripping = await startGateway(upstream.url, {
+      tracing,
+      resilience: { ...TEST_RESILIENCE, breakerFailureThreshold: 1 },
+    })
+    try {
+      for (let run = 0; run < 2; run++) await tripping.query(MULTI, { ids: [BROKEN] })
+      // The first call opened the circuit; the second was never sent.
+      expect(imageCalls(upstream, BROKEN)).toHaveLength(1)
+      const [sent, stopped] = byKind(exporter.getFinishedSpans(), SpanKind.CLIENT)
+      expect(sent?.attributes).toMatchObject({
+        'http.response.status_code': 500,
+        'error.type': 'UPSTREAM_ERROR',
+      })
+      expect(stopped?.attributes['error.type']).toBe('CIRCUIT_OPEN')
+      expect(stopped?.attributes['http.response.status_code']).toBeUndefined()
+      expect(stopped?.status.code).toBe(SpanStatusCode.ERROR)
+    } finally {
+      await tripping.close()
+    }
   })
 
   it('sends the upstream a traceparent of the same trace, naming its call span, and the request id', async () => {

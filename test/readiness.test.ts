@@ -2,17 +2,11 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningRegionService } from '../src/demo/region-service.js'
-import { createLogger } from '../src/logger.js'
-import { RegionApiClient } from '../src/upstream/client.js'
+import type { RegionApiClient } from '../src/upstream/client.js'
 import { upstreamReadinessCheck } from '../src/upstream/readiness.js'
+import { testClient } from './helpers/client.js'
 import { makeRegion, uuid } from './helpers/fixtures.js'
-import {
-  freeLoopbackPort,
-  LogCapture,
-  startFakeUpstream,
-  startGateway,
-  TEST_RESILIENCE,
-} from './helpers/harness.js'
+import { freeLoopbackPort, startFakeUpstream, startGateway, TEST_RESILIENCE } from './helpers/harness.js'
 
 let upstream: RunningRegionService
 let answering503: Server
@@ -20,14 +14,7 @@ let url503: string
 let closedUrl: string
 
 function client(baseUrl: string): RegionApiClient {
-  return new RegionApiClient({
-    baseUrl,
-    timeoutMs: 1000,
-    maxBodyBytes: 1024 * 1024,
-    connections: 2,
-    resilience: TEST_RESILIENCE,
-    logger: createLogger({ level: 'silent', destination: new LogCapture() }),
-  })
+  return testClient(baseUrl, { timeoutMs: 1000, maxBodyBytes: 1024 * 1024, resilience: TEST_RESILIENCE })
 }
 
 beforeAll(async () => {

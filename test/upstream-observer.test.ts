@@ -3,7 +3,8 @@ import type { RunningRegionService } from '../src/demo/region-service.js'
 import { sendError } from '../src/demo/region-service.js'
 import { createLogger } from '../src/logger.js'
 import { combineUpstreamObservers } from '../src/observability/upstream-observers.js'
-import { RegionApiClient, type UpstreamCallResult, type UpstreamObserver } from '../src/upstream/client.js'
+import type { RegionApiClient, UpstreamCallResult, UpstreamObserver } from '../src/upstream/client.js'
+import { SILENT, testClient } from './helpers/client.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
 import { LogCapture, startFakeUpstream, TEST_RESILIENCE, TOKEN } from './helpers/harness.js'
 
@@ -44,13 +45,11 @@ function recordingObserver(name: string, headers: Record<string, string>, seen: 
 
 /** A client of the fake upstream watched by `observer`. */
 function clientWith(observer: UpstreamObserver | undefined): RegionApiClient {
-  return new RegionApiClient({
-    baseUrl: upstream.url,
+  return testClient(upstream.url, {
     timeoutMs: 2000,
     maxBodyBytes: 1024 * 1024,
     connections: 4,
     resilience: TEST_RESILIENCE,
-    logger: createLogger({ level: 'silent', destination: new LogCapture() }),
     observer,
   })
 }
@@ -79,7 +78,7 @@ describe('the upstream client’s observer hook', () => {
     const caller = client.forCaller({
       authorization: `Bearer ${TOKEN}`,
       requestId: 'req-observer-1',
-      log: createLogger({ level: 'silent', destination: new LogCapture() }),
+      log: SILENT,
     })
     try {
       await caller.listImages({ regionId: ALPHA, organizationIds: [ORG_A], scope: 'owned' })

@@ -393,6 +393,13 @@ describe('the per-region circuit breaker', () => {
         .filter((record) => record.circuit !== undefined)
         .map((record) => record.circuit)
       expect(transitions).toEqual(['open', 'half-open', 'closed'])
+      // The calls the open circuit stopped log the code metrics and traces give them.
+      const skipped = breaking.logs.records.filter(
+        (record) => record.msg === 'upstream call skipped: circuit open',
+      )
+      expect(skipped.length).toBeGreaterThan(0)
+      for (const record of skipped)
+        expect(record.upstream).toMatchObject({ regionId: BROKEN, code: 'CIRCUIT_OPEN' })
     } finally {
       await breaking.close()
       await service.close()

@@ -85,7 +85,7 @@ export class GatewayMetrics {
   })
   readonly #upstreamDuration = new Histogram({
     name: 'gateway_upstream_request_duration_seconds',
-    help: 'Duration of calls to the Region Service, including reading the body, by region and operation (not of calls the client cancelled).',
+    help: 'Duration of calls to the Region Service, including reading the body, by region and operation (not of calls the client cancelled or an open circuit stopped).',
     labelNames: ['region', 'operation'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],

@@ -399,7 +399,7 @@ export class RegionApiClient {
     if (!admission.admitted) {
       const error = circuitOpen(target, admission.retryInMs)
       caller.log.warn(
-        { upstream: { operation: target.operation, regionId: target.regionId, code: error.code } },
+        { upstream: { operation: target.operation, regionId: target.regionId, code: CIRCUIT_OPEN_CODE } },
         'upstream call skipped: circuit open',
       )
       finish(undefined, error, 'circuit-open')

@@ -31,6 +31,7 @@ const MISSING = uuid(11, 'f')
 const HUGE = uuid(12, 'f')
 const HUGE_CHUNKED = uuid(13, 'f')
 const REDIRECT = uuid(14, 'f')
+const ERROR_BODY_CUT = uuid(15, 'f')
 
 const TIMEOUT_MS = 1500
 const MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -66,6 +67,12 @@ const faults: Record<string, (res: ServerResponse, request: RecordedRequest) => 
   [ERROR_500]: (res) => sendError(res, 500, 'server_error', 'database exploded', 'trace-500'),
   [RESET]: (res) => {
     res.socket?.destroy()
+  },
+  // An error status whose body breaks off: the status still says what happened.
+  [ERROR_BODY_CUT]: (res) => {
+    res.writeHead(500, { 'content-type': 'application/json', 'content-length': '1000' })
+    res.write('{"error":"server_error","error_description":"half of')
+    setTimeout(() => res.socket?.destroy(), 20)
   },
   [NOT_JSON]: (res) => {
     res.writeHead(200, { 'content-type': 'text/html' })
@@ -178,6 +185,7 @@ const ALL_REGIONS = [
   HUGE,
   HUGE_CHUNKED,
   REDIRECT,
+  ERROR_BODY_CUT,
   HEALTHY_B,
 ]
 
@@ -240,6 +248,7 @@ describe('one multi-region query with a different fault in every region', () => 
     ['a 5 MB answer', HUGE, 'UPSTREAM_INVALID_RESPONSE', 200, null, /larger than 4194304 bytes/],
     ['a 5 MB streamed answer', HUGE_CHUNKED, 'UPSTREAM_INVALID_RESPONSE', 200, null, /larger than/],
     ['a redirect elsewhere', REDIRECT, 'UPSTREAM_ERROR', 302, null, /HTTP 302/],
+    ['a 500 whose body breaks off', ERROR_BODY_CUT, 'UPSTREAM_ERROR', 500, null, /HTTP 500\)$/],
   ])('reports %s as %s for that region only', (_fault, regionId, code, httpStatus, traceId, message) => {
     const outcome = outcomes.get(regionId)
     expect(outcome).toMatchObject({

@@ -11,6 +11,7 @@ import { bodyText } from './body-text.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
 import { AcquireCancelledError, ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
+import { exchange } from './exchange.js'
 import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
 import type { UpstreamImage, UpstreamImageScope, UpstreamRegion } from './types.js'
 import { makeRoomToParse } from './young-generation.js'
@@ -510,37 +511,56 @@ export class RegionApiClient {
     }
     const budgetMs = Math.min(this.#options.timeoutMs, Math.floor(remainingMs))
     const cutByDeadline = budgetMs < this.#options.timeoutMs
-    const cut = cutter(budgetMs, signal)
     let status: number | undefined
+    let retryAfter: string | string[] | undefined
+    let body: BoundedBody | undefined
+    const statusFailure = (failed: number, bytes: BodyBytes | undefined): AttemptOutcome => ({
+      ok: false,
+      error: this.#statusError(bytes && bodyText(bytes.chunks), failed, target, caller.authorization),
+      status: failed,
+      durationMs: elapsed(),
+      retryable: RETRYABLE_STATUSES.has(failed),
+      retryAfterMs: parseRetryAfter(retryAfter),
+      health: failed >= 500 ? 'failure' : 'answered',
+    })
     try {
-      const response = await request(`${this.#origin}${this.#basePath}${target.path}`, {
-        method: 'GET',
-        dispatcher: this.#dispatcher,
-        headers: {
-          ...extra,
-          authorization: caller.authorization,
-          accept: 'application/json',
-          'x-request-id': caller.requestId,
+      const answer = await exchange(
+        this.#dispatcher,
+        {
+          origin: this.#origin,
+          path: `${this.#basePath}${target.path}`,
+          headers: {
+            ...extra,
+            authorization: caller.authorization,
+            accept: 'application/json',
+            'x-request-id': caller.requestId,
+          },
         },
-        signal: cut.signal,
-      })
-      status = response.statusCode
-      if (status >= 200 && status < 300) {
-        const { body, reused } = await this.#readAnswer(response, target, contract)
-        return { ok: true, body, status, durationMs: elapsed(), reused }
-      }
-      const error = await this.#statusError(response.body, status, target, caller.authorization)
-      return {
-        ok: false,
-        error,
-        status,
-        durationMs: elapsed(),
-        retryable: RETRYABLE_STATUSES.has(status),
-        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-        health: status >= 500 ? 'failure' : 'answered',
-      }
+        { budgetMs, signal },
+        (answered, headers) => {
+          status = answered
+          if (!isSuccess(answered)) {
+            retryAfter = headers['retry-after']
+            body = new BoundedBody(ERROR_BODY_LIMIT)
+          } else if (!(Number(headers['content-length']) > this.#options.maxBodyBytes)) {
+            body = new BoundedBody(this.#options.maxBodyBytes, this.#answers?.known(target.path))
+          }
+          // A 2xx declared larger than the limit is refused before reading: the connection is
+          // dropped rather than drained.
+          const into = body
+          return into && ((chunk: Buffer) => into.write(chunk))
+        },
+      )
+      const bytes = answer.complete ? body?.end() : undefined
+      if (!isSuccess(answer.status)) return statusFailure(answer.status, bytes)
+      if (!bytes)
+        throw invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
+      const { value, reused } = this.#parseAnswer(bytes, target, contract)
+      return { ok: true, body: value, status: answer.status, durationMs: elapsed(), reused }
     } catch (error) {
       if (signal?.aborted) return gone(status)
+      // An error status whose body broke off or ran out of time still says what it says.
+      if (status !== undefined && !isSuccess(status)) return statusFailure(status, undefined)
       if (error instanceof GatewayError) {
         // The region answered, but with something unusable (too large, not JSON, off contract).
         return { ok: false, error, status, durationMs: elapsed(), retryable: false, health: 'answered' }
@@ -570,7 +590,6 @@ export class RegionApiClient {
         health: 'failure',
       }
     } finally {
-      cut.dispose()
       releaseSlot?.()
       releaseOperationSlot?.()
     }
@@ -609,47 +628,32 @@ export class RegionApiClient {
   }
 
   /**
-   * Reads a 2xx body (bounded), parses it and checks it against the contract; a byte-identical
-   * body seen before is not parsed again (AnswerMemo).
+   * Parses a 2xx body and checks it against the contract; a body byte-identical to one seen
+   * before is not parsed again (AnswerMemo).
    */
-  async #readAnswer(
-    response: Dispatcher.ResponseData,
+  #parseAnswer(
+    bytes: BodyBytes,
     target: CallTarget,
     contract: ValidateFunction<unknown>,
-  ): Promise<{ body: unknown; reused: boolean }> {
-    const tooLarge = () =>
-      invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
-    const declared = Number(response.headers['content-length'])
-    if (declared > this.#options.maxBodyBytes) {
-      // Refused before reading: the connection is dropped rather than drained.
-      response.body.destroy()
-      throw tooLarge()
-    }
-    const memo = this.#answers
-    const bytes = await readBoundedBytes(response.body, this.#options.maxBodyBytes, memo?.known(target.path))
-    if (bytes === undefined) throw tooLarge()
-    if (bytes.known) return { body: bytes.known.value, reused: true }
-    let body: unknown
+  ): { value: unknown; reused: boolean } {
+    if (bytes.known) return { value: bytes.known.value, reused: true }
+    let value: unknown
     makeRoomToParse(bytes.size)
     try {
-      body = JSON.parse(bodyText(bytes.chunks))
+      value = JSON.parse(bodyText(bytes.chunks))
     } catch {
       throw invalidResponse(target, 'the answer is not JSON')
     }
-    if (!contract(body)) throw invalidResponse(target, describeViolation(contract.errors))
-    if (typeof body === 'object' && body !== null) memo?.offer(target.path, bytes.chunks, bytes.size, body)
-    return { body, reused: false }
+    if (!contract(value)) throw invalidResponse(target, describeViolation(contract.errors))
+    if (typeof value === 'object' && value !== null)
+      this.#answers?.offer(target.path, bytes.chunks, bytes.size, value)
+    return { value, reused: false }
   }
 
-  async #statusError(
-    body: Dispatcher.ResponseData['body'],
-    status: number,
-    target: CallTarget,
-    authorization: string,
-  ) {
+  /** The error of a non-2xx answer, from its status and (when read whole) its body's text. */
+  #statusError(text: string | undefined, status: number, target: CallTarget, authorization: string) {
     let traceId: string | undefined
     let description: string | undefined
-    const text = await readBounded(body, ERROR_BODY_LIMIT).catch(() => undefined)
     if (text !== undefined) {
       try {
         const parsed: unknown = JSON.parse(text)
@@ -693,31 +697,8 @@ function invalidResponse(target: CallTarget, why: string): GatewayError {
   )
 }
 
-/**
- * The signal of one attempt: aborts with a TimeoutError after `budgetMs`, or when `gone`
- * aborts. A plain timer and controller rather than `AbortSignal.any([AbortSignal.timeout(),
- * ...])`: a timeout signal that only feeds a combined one can be garbage-collected before it
- * fires (nodejs/node#57736), and the call would then never time out. `dispose` when done.
- */
-function cutter(
-  budgetMs: number,
-  gone: AbortSignal | undefined,
-): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController()
-  const timer = setTimeout(
-    () => controller.abort(new DOMException('The upstream call ran out of time', 'TimeoutError')),
-    budgetMs,
-  )
-  const onGone = () => controller.abort(gone?.reason)
-  gone?.addEventListener('abort', onGone, { once: true })
-  if (gone?.aborted) onGone()
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer)
-      gone?.removeEventListener('abort', onGone)
-    },
-  }
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300
 }
 
 /**
@@ -817,40 +798,36 @@ interface BodyBytes {
 }
 
 /**
- * Reads a body up to `limit` bytes; undefined (and the stream discarded) past that. Compared
- * with `known` answers as it arrives: chunks that one of them still matches are not kept.
+ * A body taken chunk by chunk, up to `limit` bytes. Compared with `known` answers as it
+ * arrives: chunks that one of them still matches are not kept.
  */
-async function readBoundedBytes(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  known: readonly KnownAnswer[] = [],
-): Promise<BodyBytes | undefined> {
-  const comparison = known.length > 0 ? new AnswerComparison(known) : undefined
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer
-    size += buffer.length
-    if (size > limit) {
-      body.destroy()
-      return undefined
-    }
-    if (comparison) chunks.push(...comparison.next(buffer))
-    else chunks.push(buffer)
-  }
-  const outcome = comparison?.end()
-  if (outcome && 'known' in outcome) return { chunks: [], size, known: outcome.known }
-  if (outcome) chunks.push(...outcome.owed)
-  return { chunks, size }
-}
+class BoundedBody {
+  readonly #limit: number
+  readonly #comparison: AnswerComparison | undefined
+  readonly #chunks: Buffer[] = []
+  #size = 0
 
-/** Reads a body as UTF-8 up to `limit` bytes; undefined (and the stream discarded) past that. */
-async function readBounded(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-): Promise<string | undefined> {
-  const bytes = await readBoundedBytes(body, limit)
-  return bytes && bodyText(bytes.chunks)
+  constructor(limit: number, known: readonly KnownAnswer[] = []) {
+    this.#limit = limit
+    this.#comparison = known.length > 0 ? new AnswerComparison(known) : undefined
+  }
+
+  /** Takes a chunk; false once the body is past the limit (read no further). */
+  write(chunk: Buffer): boolean {
+    this.#size += chunk.length
+    if (this.#size > this.#limit) return false
+    if (this.#comparison) this.#chunks.push(...this.#comparison.next(chunk))
+    else this.#chunks.push(chunk)
+    return true
+  }
+
+  /** The body, once its last chunk was written. */
+  end(): BodyBytes {
+    const outcome = this.#comparison?.end()
+    if (outcome && 'known' in outcome) return { chunks: [], size: this.#size, known: outcome.known }
+    if (outcome) this.#chunks.push(...outcome.owed)
+    return { chunks: this.#chunks, size: this.#size }
+  }
 }
 
 /** Runs an observer callback; if it throws, logs it and carries on without it. */

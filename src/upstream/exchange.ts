@@ -1,0 +1,132 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Dispatcher } from 'undici'
+
+/** Takes the body's chunks one by one; returns false to stop reading (the connection is dropped). */
+export type BodyConsumer = (chunk: Buffer) => boolean
+
+export interface ExchangeRequest {
+  readonly origin: string
+  /** Path and query string. */
+  readonly path: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+export interface ExchangeLimits {
+  /** The whole exchange, from sending to the body's last byte; past it, a TimeoutError. */
+  readonly budgetMs: number
+  /** Aborting it ends the exchange with its reason (the client went away). */
+  readonly signal?: AbortSignal | undefined
+}
+
+/** How an exchange ended: its status and headers, and whether the body was read to its end. */
+export interface Exchange {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  /** False when the consumer stopped reading, or `open` gave none. */
+  readonly complete: boolean
+}
+
+/**
+ * One GET through undici's dispatcher, its body handed chunk by chunk to the consumer that
+ * `open` picks when the status and headers arrive (none: the body is not read).
+ *
+ * Why not `undici.request`: it wraps every answer in a Readable stream and every call needs an
+ * AbortController for its budget. Here a call is a handler with a timer: in an A/B of 3,000
+ * calls (20 at a time), 36-63 against 81-107 µs of CPU per call for a 20-image answer, 94-128
+ * against 185-220 µs for a 200-image one. A fan-out over 20 regions makes 20 such calls for
+ * one operation.
+ *
+ * Settles once: with the Exchange when the body ends or the consumer stops; rejected with the
+ * transport's error, a TimeoutError when the budget runs out, or the signal's reason.
+ */
+export function exchange(
+  dispatcher: Dispatcher,
+  request: ExchangeRequest,
+  limits: ExchangeLimits,
+  open: (status: number, headers: IncomingHttpHeaders) => BodyConsumer | undefined,
+): Promise<Exchange> {
+  return new Promise<Exchange>((resolve, reject) => {
+    const { signal } = limits
+    let controller: Dispatcher.DispatchController | undefined
+    let stopReason: Error | undefined
+    let settled = false
+    let response:
+      | { status: number; headers: IncomingHttpHeaders; consume: BodyConsumer | undefined }
+      | undefined
+
+    const settle = (outcome: Exchange | Error): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (outcome instanceof Error) reject(outcome)
+      else resolve(outcome)
+    }
+    /** Ends the exchange now; the request is cut as soon as undici hands it a connection. */
+    const stop = (reason: Error): void => {
+      stopReason ??= reason
+      controller?.abort(reason)
+      settle(reason)
+    }
+    const onAbort = (): void => stop(abortReason(signal))
+    const timer = setTimeout(
+      () => stop(new DOMException('The upstream call ran out of time', 'TimeoutError')),
+      limits.budgetMs,
+    )
+    if (signal?.aborted) {
+      onAbort()
+      return
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started
+        if (stopReason) started.abort(stopReason)
+      },
+      onResponseStart(started, status, headers) {
+        // 1xx answers are followed by the real one.
+        if (status < 200) return
+        const consume = open(status, headers)
+        response = { status, headers, consume }
+        if (!consume) {
+          // Settled first: aborting calls onResponseError at once.
+          settle({ status, headers, complete: false })
+          started.abort(new BodyNotReadError())
+        }
+      },
+      onResponseData(started, chunk) {
+        if (settled || !response?.consume) return
+        if (!response.consume(chunk)) {
+          settle({ status: response.status, headers: response.headers, complete: false })
+          started.abort(new BodyNotReadError())
+        }
+      },
+      onResponseEnd() {
+        if (response) settle({ status: response.status, headers: response.headers, complete: true })
+        else settle(new Error('the upstream ended the exchange without an answer'))
+      },
+      onResponseError(_started, error) {
+        settle(stopReason ?? error)
+      },
+    }
+    try {
+      dispatcher.dispatch(
+        { origin: request.origin, path: request.path, method: 'GET', headers: request.headers },
+        handler,
+      )
+    } catch (error) {
+      settle(error instanceof Error ? error : new Error(String(error)))
+    }
+  })
+}
+
+/** What the connection is cut with when the body is left unread; nobody sees it. */
+class BodyNotReadError extends Error {
+  override readonly name = 'BodyNotReadError'
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError')
+}

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { Agent } from 'undici'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type BodyConsumer, exchange } from '../src/upstream/exchange.js'
+import { SILENT, testClient } from './helpers/client.js'
+import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
+import { startFakeUpstream, TEST_RESILIENCE } from './helpers/harness.js'
 
 /** What the test server does with a request, by path. */
 type Route = (request: IncomingMessage, response: ServerResponse) => void
@@ -70,7 +73,7 @@ function collect(into: Buffer[]): () => BodyConsumer {
   }
 }
 
-function get(path: string, options: { budgetMs?: number; signal?: AbortSignal } = {}) {
+function get(path: string, options: { budgetMs?: number; signal?: AbortSignal; onDone?: () => void } = {}) {
   return {
     request: { origin, path, headers: { accept: 'application/json' } },
     limits: { budgetMs: 2000, ...options },
@@ -132,8 +135,17 @@ describe('exchange', () => {
     await expect(pending).rejects.toThrow('the client went away')
     await expect.poll(() => cutShort).toEqual(['/held'])
 
-    const before = get('/held', { signal: AbortSignal.abort(new Error('gone already')) })
+    let done = false
+    const before = get('/held', {
+      signal: AbortSignal.abort(new Error('gone already')),
+      onDone: () => {
+        done = true
+      },
+    })
     await expect(exchange(agent, before.request, before.limits, collect([]))).rejects.toThrow('gone already')
+    expect(done).toBe(true)
+    // Give a request time to arrive, had it been sent.
+    await new Promise((resolve) => setTimeout(resolve, 100))
     expect(received).toEqual(['/held'])
   })
 
@@ -144,13 +156,22 @@ describe('exchange', () => {
     const first = get('/first')
     const holding = exchange(agent, first.request, first.limits, collect([]))
     await expect.poll(() => received).toEqual(['/first'])
-    const second = get('/second', { budgetMs: 50 })
+    let lettingGo: number | undefined
+    const second = get('/second', {
+      budgetMs: 50,
+      onDone: () => {
+        lettingGo = performance.now()
+      },
+    })
     const started = performance.now()
     await expect(exchange(agent, second.request, second.limits, collect([]))).rejects.toMatchObject({
       name: 'TimeoutError',
     })
     expect(performance.now() - started).toBeLessThan(500)
+    // undici still holds it, queued: whatever caps the calls in flight is not freed yet.
+    expect(lettingGo).toBeUndefined()
     await expect(holding).resolves.toMatchObject({ complete: true })
+    await expect.poll(() => lettingGo).toBeDefined()
     // Give a queued request time to be sent, had it been.
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(received).toEqual(['/first'])
@@ -160,5 +181,49 @@ describe('exchange', () => {
     routes.set('/reset', (request) => request.socket.destroy())
     const { request, limits } = get('/reset')
     await expect(exchange(agent, request, limits, collect([]))).rejects.toMatchObject({ name: 'SocketError' })
+  })
+})
+
+describe("the upstream client's cap on calls in flight", () => {
+  it('stays taken by a call that ran out of time queued for a connection, until undici lets go of it', async () => {
+    const QUICK = uuid(2)
+    let release: (() => void) | undefined
+    const upstream = await startFakeUpstream(
+      { regions: [makeRegion(QUICK, 'quick')], images: { [QUICK]: [makeImage()] } },
+      {
+        // The readiness probe (no caller, its own timeout) is held: it keeps the one connection busy.
+        intercept: async (request) => {
+          if (request.path.includes('/organizations/'))
+            await new Promise<void>((resolve) => (release = resolve))
+          return false
+        },
+      },
+    )
+    // One connection, one call in flight at most, 200 ms per call.
+    const client = testClient(upstream.url, {
+      connections: 1,
+      timeoutMs: 200,
+      resilience: { ...TEST_RESILIENCE, retries: 0, maxConcurrency: 1, operationDeadlineMs: 3000 },
+    })
+    try {
+      const probing = client.probe(5000)
+      await expect.poll(() => release).toBeDefined()
+      const caller = client.forCaller({ authorization: 'Bearer t', requestId: 'cap', log: SILENT })
+      // Queued in undici behind the probe, it runs out of time without ever being sent.
+      await expect(caller.listImages({ regionId: QUICK, organizationIds: [] })).rejects.toMatchObject({
+        message: expect.stringMatching(/within 200 ms/),
+      })
+      // Its slot is still taken, so the next call waits for it rather than queueing behind the
+      // probe, where its own 200 ms would run out too. The probe ends at 600 ms; undici then drops
+      // the timed-out call, the slot comes free, and this call is sent and answered.
+      setTimeout(() => release?.(), 600)
+      const answer = await caller.listImages({ regionId: QUICK, organizationIds: [] })
+      expect(answer.images).toHaveLength(1)
+      await probing
+    } finally {
+      release?.()
+      await client.close()
+      await upstream.close()
+    }
   })
 })

@@ -514,6 +514,14 @@ export class RegionApiClient {
     let status: number | undefined
     let retryAfter: string | string[] | undefined
     let body: BoundedBody | undefined
+    // The slots are given back when undici lets go of the call, which for a call that ran out
+    // of time while queued for a connection is later than its answer: the caps bound what
+    // undici holds, not only what callers wait for.
+    const release = (): void => {
+      releaseSlot?.()
+      releaseOperationSlot?.()
+    }
+    let handedOver = false
     const statusFailure = (failed: number, bytes: BodyBytes | undefined): AttemptOutcome => ({
       ok: false,
       error: this.#statusError(bytes && bodyText(bytes.chunks), failed, target, caller.authorization),
@@ -524,6 +532,7 @@ export class RegionApiClient {
       health: failed >= 500 ? 'failure' : 'answered',
     })
     try {
+      handedOver = true
       const answer = await exchange(
         this.#dispatcher,
         {
@@ -536,7 +545,7 @@ export class RegionApiClient {
             'x-request-id': caller.requestId,
           },
         },
-        { budgetMs, signal },
+        { budgetMs, signal, onDone: release },
         (answered, headers) => {
           status = answered
           if (!isSuccess(answered)) {
@@ -590,8 +599,7 @@ export class RegionApiClient {
         health: 'failure',
       }
     } finally {
-      releaseSlot?.()
-      releaseOperationSlot?.()
+      if (!handedOver) release()
     }
   }
 

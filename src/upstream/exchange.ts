@@ -16,6 +16,13 @@ export interface ExchangeLimits {
   readonly budgetMs: number
   /** Aborting it ends the exchange with its reason (the client went away). */
   readonly signal?: AbortSignal | undefined
+  /**
+   * Called once undici is done with the request: its answer ended, failed or was cut. A call
+   * that ran out of time while waiting for a connection stays queued in undici until it gets
+   * one (and is cut then), so this can come after the exchange has settled; whatever bounds
+   * the calls in flight should be freed here, not when the exchange settles.
+   */
+  readonly onDone?: (() => void) | undefined
 }
 
 /** How an exchange ended: its status and headers, and whether the body was read to its end. */
@@ -37,7 +44,8 @@ export interface Exchange {
  * one operation.
  *
  * Settles once: with the Exchange when the body ends or the consumer stops; rejected with the
- * transport's error, a TimeoutError when the budget runs out, or the signal's reason.
+ * transport's error, a TimeoutError when the budget runs out, or the signal's reason. Calls
+ * `onDone` once, when undici lets go of the request.
  */
 export function exchange(
   dispatcher: Dispatcher,
@@ -50,6 +58,7 @@ export function exchange(
     let controller: Dispatcher.DispatchController | undefined
     let stopReason: Error | undefined
     let settled = false
+    let done = false
     let response:
       | { status: number; headers: IncomingHttpHeaders; consume: BodyConsumer | undefined }
       | undefined
@@ -68,13 +77,20 @@ export function exchange(
       controller?.abort(reason)
       settle(reason)
     }
+    const finish = (): void => {
+      if (done) return
+      done = true
+      limits.onDone?.()
+    }
     const onAbort = (): void => stop(abortReason(signal))
     const timer = setTimeout(
       () => stop(new DOMException('The upstream call ran out of time', 'TimeoutError')),
       limits.budgetMs,
     )
     if (signal?.aborted) {
+      // Nothing was dispatched.
       onAbort()
+      finish()
       return
     }
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -105,9 +121,11 @@ export function exchange(
       onResponseEnd() {
         if (response) settle({ status: response.status, headers: response.headers, complete: true })
         else settle(new Error('the upstream ended the exchange without an answer'))
+        finish()
       },
       onResponseError(_started, error) {
         settle(stopReason ?? error)
+        finish()
       },
     }
     try {
@@ -117,6 +135,7 @@ export function exchange(
       )
     } catch (error) {
       settle(error instanceof Error ? error : new Error(String(error)))
+      finish()
     }
   })
 }

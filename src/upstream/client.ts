@@ -514,14 +514,13 @@ export class RegionApiClient {
     let status: number | undefined
     let retryAfter: string | string[] | undefined
     let body: BoundedBody | undefined
-    // The slots are given back when undici lets go of the call, which for a call that ran out
-    // of time while queued for a connection is later than its answer: the caps bound what
-    // undici holds, not only what callers wait for.
+    // The slots are given back when undici lets go of the call (the exchange's onDone), which
+    // for a call that ran out of time while queued for a connection is later than its answer:
+    // the caps bound what undici holds, not only what callers wait for.
     const release = (): void => {
       releaseSlot?.()
       releaseOperationSlot?.()
     }
-    let handedOver = false
     const statusFailure = (failed: number, bytes: BodyBytes | undefined): AttemptOutcome => ({
       ok: false,
       error: this.#statusError(bytes && bodyText(bytes.chunks), failed, target, caller.authorization),
@@ -532,7 +531,6 @@ export class RegionApiClient {
       health: failed >= 500 ? 'failure' : 'answered',
     })
     try {
-      handedOver = true
       const answer = await exchange(
         this.#dispatcher,
         {
@@ -598,8 +596,6 @@ export class RegionApiClient {
         retryable: !timedOut && status === undefined,
         health: 'failure',
       }
-    } finally {
-      if (!handedOver) release()
     }
   }
 

@@ -134,6 +134,7 @@ export function exchange(
         handler,
       )
     } catch (error) {
+      // Nothing was dispatched: undici will not call back, so the request is let go of here.
       settle(error instanceof Error ? error : new Error(String(error)))
       finish()
     }

@@ -67,10 +67,12 @@ function slowly(pauseMs: number): Route {
 }
 
 function collect(into: Buffer[]): () => BodyConsumer {
-  return () => (chunk) => {
-    into.push(chunk)
-    return true
-  }
+  return () => ({
+    write(chunk) {
+      into.push(chunk)
+      return true
+    },
+  })
 }
 
 function get(path: string, options: { budgetMs?: number; signal?: AbortSignal; onDone?: () => void } = {}) {
@@ -95,10 +97,12 @@ describe('exchange', () => {
     routes.set('/stop', slowly(5))
     let seen = 0
     const { request, limits } = get('/stop')
-    const answer = await exchange(agent, request, limits, () => (chunk) => {
-      seen += chunk.length
-      return seen < 8192
-    })
+    const answer = await exchange(agent, request, limits, () => ({
+      write(chunk) {
+        seen += chunk.length
+        return seen < 8192
+      },
+    }))
     expect(answer).toMatchObject({ status: 200, complete: false })
     await expect.poll(() => cutShort).toEqual(['/stop'])
   })

@@ -11,7 +11,7 @@ import { bodyText } from './body-text.js'
 import { type Admission, CircuitBreakers } from './circuit-breaker.js'
 import { AcquireCancelledError, ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
-import { exchange } from './exchange.js'
+import { type BodyConsumer, exchange } from './exchange.js'
 import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
 import type { UpstreamImage, UpstreamImageScope, UpstreamRegion } from './types.js'
 import { makeRoomToParse } from './young-generation.js'
@@ -554,8 +554,7 @@ export class RegionApiClient {
           }
           // A 2xx declared larger than the limit is refused before reading: the connection is
           // dropped rather than drained.
-          const into = body
-          return into && ((chunk: Buffer) => into.write(chunk))
+          return body
         },
       )
       const bytes = answer.complete ? body?.end() : undefined
@@ -805,7 +804,7 @@ interface BodyBytes {
  * A body taken chunk by chunk, up to `limit` bytes. Compared with `known` answers as it
  * arrives: chunks that one of them still matches are not kept.
  */
-class BoundedBody {
+class BoundedBody implements BodyConsumer {
   readonly #limit: number
   readonly #comparison: AnswerComparison | undefined
   readonly #chunks: Buffer[] = []

@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 
-/** Takes the body's chunks one by one; returns false to stop reading (the connection is dropped). */
-export type BodyConsumer = (chunk: Buffer) => boolean
+/** Takes the body's chunks one by one. */
+export interface BodyConsumer {
+  /** Returns false to stop reading (the connection is dropped). */
+  write(chunk: Buffer): boolean
+}
 
 export interface ExchangeRequest {
   readonly origin: string
@@ -113,7 +116,7 @@ export function exchange(
       },
       onResponseData(started, chunk) {
         if (settled || !response?.consume) return
-        if (!response.consume(chunk)) {
+        if (!response.consume.write(chunk)) {
           settle({ status: response.status, headers: response.headers, complete: false })
           started.abort(new BodyNotReadError())
         }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const MiB = 1024 * 1024
 
 const integer = (min: number, max: number) =>
   z
@@ -69,6 +70,7 @@ const SECRET_SETTINGS = new Set([
   'OTEL_EXPORTER_OTLP_HEADERS',
   'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
   'OTEL_RESOURCE_ATTRIBUTES',
+  'CACHE_KEY_SECRET',
 ])
 /** `*` or a comma-separated list of origins (`scheme://host[:port]`, nothing after). */
 const corsOrigins = z
@@ -104,16 +106,22 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: bool.default(false),
   UPSTREAM_TIMEOUT_MS: integer(1, 600_000).default(5000),
-  UPSTREAM_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  // The largest real region answers ~9 MB (20,000 images).
+  UPSTREAM_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(16 * MiB),
+  UPSTREAM_BUFFER_BYTES: integer(1024, 16 * 1024 * MiB).default(32 * MiB),
   UPSTREAM_CONNECTIONS: integer(1, 4096).default(256),
-  UPSTREAM_ANSWER_MEMO_BYTES: integer(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  UPSTREAM_ANSWER_MEMO_BYTES: integer(0, 16 * 1024 * MiB).default(32 * MiB),
+  DOCUMENT_CACHE_BYTES: integer(0, 16 * 1024 * MiB).default(32 * MiB),
   HEAP_GROWTH_PERCENT: integer(0, 1000).default(60),
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),
   // At most 5 minutes: a cached answer outlives a revoked token by up to this long.
   CACHE_TTL_MS: integer(0, 300_000).default(0),
-  CACHE_MAX_IMAGES: integer(1, 100_000_000).default(200_000),
+  CACHE_MAX_BYTES: integer(1024, 16 * 1024 * MiB).default(64 * MiB),
+  // Replaced by CACHE_MAX_BYTES; named here only to refuse it with a pointer to its successor.
+  CACHE_MAX_IMAGES: z.string().optional(),
+  CACHE_KEY_SECRET: z.string().trim().min(32, 'must be at least 32 characters').optional(),
   REDIS_URL: z
     .string()
     .trim()
@@ -152,6 +160,8 @@ const environmentSchema = z.object({
   UPSTREAM_MAX_CONCURRENCY_PER_OPERATION: integer(1, 1000).default(50),
   UPSTREAM_BREAKER_THRESHOLD: integer(1, 1000).default(5),
   UPSTREAM_BREAKER_COOLDOWN_MS: integer(1, 3_600_000).default(10_000),
+  UPSTREAM_BREAKER_MIN_CALLERS: integer(1, 100).default(2),
+  MAX_UPSTREAM_CALLS_PER_OPERATION: integer(1, 10_000).default(50),
   // Hostile input and browsers
   MAX_QUERY_DEPTH: integer(1, 100).default(10),
   MAX_QUERY_ALIASES: integer(0, 1000).default(20),
@@ -188,8 +198,10 @@ export interface ResilienceConfig {
   readonly maxConcurrency: number
   /** Upstream calls in flight at once for one operation. */
   readonly maxConcurrencyPerOperation: number
-  /** Consecutive failures (timeouts, connection errors, 5xx) that open a region's circuit. */
+  /** Consecutive failures (timeouts, connection errors, 5xx) that open a circuit. */
   readonly breakerFailureThreshold: number
+  /** Distinct callers among those failures it takes to open a region's circuit for everyone. */
+  readonly breakerMinCallers: number
   /** How long an open circuit fails fast before one probe call is let through. */
   readonly breakerCooldownMs: number
 }
@@ -226,10 +238,17 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly logPretty: boolean
   readonly upstreamTimeoutMs: number
+  /** Largest answer of one upstream call. */
   readonly upstreamMaxBodyBytes: number
+  /** Bytes of upstream answers being read at once, over all calls. */
+  readonly upstreamBufferBytes: number
   readonly upstreamConnections: number
-  /** Body bytes of byte-identical answers parsed once and shared; 0 = off. */
+  /** Memory of byte-identical answers parsed once and shared; 0 = off. */
   readonly upstreamAnswerMemoBytes: number
+  /** Memory of parsed and compiled GraphQL documents kept for reuse; 0 = none kept. */
+  readonly documentCacheBytes: number
+  /** Distinct upstream calls one GraphQL operation may make. */
+  readonly maxUpstreamCallsPerOperation: number
   /** How far V8 lets the heap grow past live data before collecting (0 = V8's own heuristics). */
   readonly heapGrowthPercent: number
   readonly maxRegionsPerQuery: number
@@ -237,7 +256,13 @@ export interface Config {
   readonly persistedDocumentsOnly: boolean
   /** 0 = no response cache; concurrent identical upstream calls are coalesced regardless. */
   readonly cacheTtlMs: number
-  readonly cacheMaxImages: number
+  /** Memory of the in-process response cache (not used with Redis). */
+  readonly cacheMaxBytes: number
+  /**
+   * Secret of the keyed hash that names a caller in cache keys; required with Redis, random
+   * per process otherwise.
+   */
+  readonly cacheKeySecret: string | undefined
   /** With a TTL: share cached answers between replicas through Redis instead of memory. */
   readonly redisUrl: string | undefined
   /** Interface of the demo region service (embedded, or standalone via demo/main.ts). */
@@ -317,6 +342,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           message: 'is required when DEMO_MODE=false',
         })
       }
+      if (
+        [e.UPSTREAM_BUFFER_BYTES, e.UPSTREAM_MAX_BODY_BYTES].every(Number.isInteger) &&
+        e.UPSTREAM_BUFFER_BYTES < e.UPSTREAM_MAX_BODY_BYTES
+      ) {
+        context.addIssue({
+          code: 'custom',
+          path: ['UPSTREAM_BUFFER_BYTES'],
+          message: `must be at least UPSTREAM_MAX_BODY_BYTES (${e.UPSTREAM_MAX_BODY_BYTES})`,
+        })
+      }
+      if (e.CACHE_MAX_IMAGES !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['CACHE_MAX_IMAGES'],
+          message: 'is no longer read: the response cache is bounded in bytes by CACHE_MAX_BYTES',
+        })
+      }
+      // Cache keys in a shared Redis must not be computable from a token without the secret.
+      if (e.REDIS_URL !== undefined && e.CACHE_KEY_SECRET === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['CACHE_KEY_SECRET'],
+          message: 'is required when REDIS_URL is set (the same random value on every replica)',
+        })
+      }
       if (e.REGION_API_URL !== undefined && e.DEMO_MODE === true) {
         context.addIssue({
           code: 'custom',
@@ -352,14 +402,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logPretty: e.LOG_PRETTY,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     upstreamMaxBodyBytes: e.UPSTREAM_MAX_BODY_BYTES,
+    upstreamBufferBytes: e.UPSTREAM_BUFFER_BYTES,
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
     upstreamAnswerMemoBytes: e.UPSTREAM_ANSWER_MEMO_BYTES,
+    documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
+    maxUpstreamCallsPerOperation: e.MAX_UPSTREAM_CALLS_PER_OPERATION,
     heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
     maxRegionsPerQuery: e.MAX_REGIONS_PER_QUERY,
     demoPort: e.DEMO_PORT,
     persistedDocumentsOnly: e.PERSISTED_DOCUMENTS_ONLY,
     cacheTtlMs: e.CACHE_TTL_MS,
-    cacheMaxImages: e.CACHE_MAX_IMAGES,
+    cacheMaxBytes: e.CACHE_MAX_BYTES,
+    cacheKeySecret: e.CACHE_KEY_SECRET,
     redisUrl: e.REDIS_URL,
     demoHost: e.DEMO_HOST,
     readinessUpstreamCheck: e.READINESS_UPSTREAM_CHECK,
@@ -373,6 +427,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrencyPerOperation: e.UPSTREAM_MAX_CONCURRENCY_PER_OPERATION,
       breakerFailureThreshold: e.UPSTREAM_BREAKER_THRESHOLD,
       breakerCooldownMs: e.UPSTREAM_BREAKER_COOLDOWN_MS,
+      breakerMinCallers: e.UPSTREAM_BREAKER_MIN_CALLERS,
     },
     security: {
       maxDepth: e.MAX_QUERY_DEPTH,

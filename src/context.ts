@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHmac, randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { RegionImagesSource } from './cache/region-images-source.js'
 import { type GatewayError, unauthenticated } from './errors.js'
@@ -17,6 +17,7 @@ export interface GatewayContext {
 
 export interface GatewayLimits {
   readonly maxRegionsPerQuery: number
+  readonly maxUpstreamCallsPerOperation: number
 }
 
 /** Per-request bookkeeping shared by the context and the request log line. */
@@ -29,7 +30,7 @@ export interface RequestState {
   operationName: string | undefined
 }
 
-const BEARER = /^Bearer +[\x21-\x7e]+$/i
+const BEARER = /^Bearer +([\x21-\x7e]+)$/i
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 const states = new WeakMap<Request, RequestState>()
 
@@ -59,6 +60,8 @@ export interface ContextDependencies {
   readonly logger: Logger
   readonly limits: GatewayLimits
   readonly gateway: GatewayContext['gateway']
+  /** Key of the hash that names a caller (cache keys, circuits) without its credential. */
+  readonly callerKeySecret: string | Buffer
 }
 
 /**
@@ -68,20 +71,26 @@ export interface ContextDependencies {
 export function createContextFactory(deps: ContextDependencies) {
   return ({ request }: { request: Request }): GatewayContext => {
     const state = requestState(request, deps.logger)
-    const authorization = request.headers.get('authorization')
-    const forwardable = authorization !== null && BEARER.test(authorization)
-    const upstream = forwardable
-      ? callerUpstream(deps.regionApi, authorization, state)
-      : rejectingUpstream(
-          unauthenticated(authorization ? 'The Authorization header must be "Bearer <token>".' : undefined),
-        )
-    const shared = forwardable
-      ? { source: deps.regionImages, callerHash: hashCredential(authorization) }
-      : undefined
+    const header = request.headers.get('authorization')
+    // One spelling per token: "bearer  t" and "Bearer t" are the same caller, not two.
+    const token = header === null ? undefined : BEARER.exec(header)?.[1]
+    const authorization = token === undefined ? undefined : `Bearer ${token}`
+    const callerKey = authorization === undefined ? undefined : keyedHash(deps.callerKeySecret, authorization)
+    const upstream =
+      callerKey !== undefined && authorization !== undefined
+        ? callerUpstream(deps.regionApi, authorization, callerKey, state)
+        : rejectingUpstream(
+            unauthenticated(header ? 'The Authorization header must be "Bearer <token>".' : undefined),
+          )
+    const shared = callerKey !== undefined ? { source: deps.regionImages, callerHash: callerKey } : undefined
     return {
       requestId: state.requestId,
       log: state.log,
-      loaders: createLoaders(upstream, shared, clientGone(request)),
+      loaders: createLoaders(upstream, {
+        shared,
+        signal: clientGone(request),
+        maxUpstreamCalls: deps.limits.maxUpstreamCallsPerOperation,
+      }),
       limits: deps.limits,
       gateway: deps.gateway,
     }
@@ -104,18 +113,23 @@ function clientGone(request: Request): AbortSignal | undefined {
   return controller.signal
 }
 
-/** Where a key must tell callers apart, the credential appears only as this hash. */
-function hashCredential(authorization: string): string {
-  return createHash('sha256').update(authorization).digest('base64url')
+/**
+ * Where a key must tell callers apart, the credential appears only as this hash. Keyed, so
+ * nobody who can read the keys (a shared Redis) can test a token against them.
+ */
+function keyedHash(secret: string | Buffer, authorization: string): string {
+  return createHmac('sha256', secret).update(authorization).digest('base64url')
 }
 
 function callerUpstream(
   regionApi: RegionApiClient,
   authorization: string,
+  callerKey: string,
   state: RequestState,
 ): CallerRegionApi {
   return regionApi.forCaller({
     authorization,
+    callerKey,
     requestId: state.requestId,
     log: state.log,
     onCall: (call: UpstreamCallRecord) => {

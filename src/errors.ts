@@ -89,7 +89,7 @@ export function isDeliberateError(error: unknown): boolean {
 }
 
 /** Which query limit an operation broke, as `extensions.limit` says. */
-export type QueryLimit = 'depth' | 'aliases' | 'directives' | 'cost'
+export type QueryLimit = 'depth' | 'aliases' | 'directives' | 'cost' | 'upstreamCalls'
 
 /** An operation over one of the gateway's query limits: rejected before any upstream call. */
 export function queryLimitExceeded(limit: QueryLimit, message: string): GatewayError {

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader'
 import type { RegionImagesSource } from './cache/region-images-source.js'
+import { queryLimitExceeded } from './errors.js'
 import type { ImageScope } from './generated/graphql.js'
 import { RegionImages } from './images/connection.js'
 import { type RegionModel, toRegionModel } from './regions/model.js'
@@ -33,6 +34,12 @@ export interface Loaders {
   readonly imagesByRegionKey: DataLoader<RegionImagesKey, RegionImages, string>
   /** One upstream call per organization's region list in the request. */
   readonly regionsByOrganization: DataLoader<string, RegionModel[], string>
+  /**
+   * Counts the distinct upstream calls loading `keys` adds to the request's, all or none: over
+   * the limit it throws (BAD_USER_INPUT, `extensions.limit: "upstreamCalls"`) and none of them
+   * is made. Loading a key that was not reserved counts it on its own.
+   */
+  reserveImageCalls(keys: readonly RegionImagesKey[]): void
 }
 
 export function regionImagesKeyString(key: RegionImagesKey): string {
@@ -45,18 +52,22 @@ export interface SharedImages {
   readonly callerHash: string
 }
 
+export interface LoaderOptions {
+  /** With it, concurrent identical calls of the caller (and, with a TTL, repeated ones) share one. */
+  readonly shared?: SharedImages | undefined
+  /** Aborts when the client goes away: upstream work only it was waiting for is cancelled. */
+  readonly signal?: AbortSignal | undefined
+  /** Distinct upstream calls one request may make. */
+  readonly maxUpstreamCalls: number
+}
+
 /**
  * The only place loaders are made. Called once per request with that caller's view of the
- * upstream, so per-request caches never cross callers. Keys are fetched concurrently; with
- * `shared`, concurrent identical calls of the same caller (and, with a TTL, repeated ones)
- * share one upstream call.
+ * upstream, so per-request caches never cross callers. Keys are fetched concurrently.
  */
-export function createLoaders(
-  upstream: CallerRegionApi,
-  shared?: SharedImages,
-  /** Aborts when the client goes away: upstream work only it was waiting for is cancelled. */
-  signal?: AbortSignal,
-): Loaders {
+export function createLoaders(upstream: CallerRegionApi, options: LoaderOptions): Loaders {
+  const { shared, signal } = options
+  const calls = new DistinctCalls(options.maxUpstreamCalls)
   const load = (key: RegionImagesKey) =>
     shared
       ? shared.source.load(
@@ -66,20 +77,57 @@ export function createLoaders(
           signal,
         )
       : fetchRegionImages(upstream, key, signal)
+  const counted = <T>(call: string, run: () => Promise<T>): Promise<T | Error> => {
+    try {
+      calls.reserve([call])
+    } catch (error) {
+      return Promise.resolve(asError(error))
+    }
+    return run().catch(asError)
+  }
   return {
-    imagesByRegionKey: new DataLoader((keys) => Promise.all(keys.map((key) => load(key).catch(asError))), {
-      cacheKeyFn: regionImagesKeyString,
-    }),
+    imagesByRegionKey: new DataLoader(
+      (keys) => Promise.all(keys.map((key) => counted(imagesCall(key), () => load(key)))),
+      { cacheKeyFn: regionImagesKeyString },
+    ),
     regionsByOrganization: new DataLoader((organizationIds) =>
       Promise.all(
         organizationIds.map((organizationId) =>
-          upstream
-            .listRegions(organizationId, signal)
-            .then((regions) => regions.map(toRegionModel))
-            .catch(asError),
+          counted(`regions|${organizationId}`, () =>
+            upstream.listRegions(organizationId, signal).then((regions) => regions.map(toRegionModel)),
+          ),
         ),
       ),
     ),
+    reserveImageCalls: (keys) => calls.reserve(keys.map(imagesCall)),
+  }
+}
+
+function imagesCall(key: RegionImagesKey): string {
+  return `images|${regionImagesKeyString(key)}`
+}
+
+/** The distinct upstream calls of one request, up to its limit. */
+class DistinctCalls {
+  readonly #made = new Set<string>()
+  readonly #limit: number
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  /** Counts the calls not counted yet, all of them or (over the limit: throws) none. */
+  reserve(calls: readonly string[]): void {
+    const added = new Set(calls.filter((call) => !this.#made.has(call)))
+    if (this.#made.size + added.size > this.#limit) {
+      const error = queryLimitExceeded(
+        'upstreamCalls',
+        `This operation needs more than ${this.#limit} distinct calls to the Region Service (one per region read and per organization's region list), the gateway's limit per operation. Ask for fewer regions or organizations in one operation.`,
+      )
+      error.extensions.maxUpstreamCalls = this.#limit
+      throw error
+    }
+    for (const call of added) this.#made.add(call)
   }
 }
 
@@ -95,7 +143,7 @@ async function fetchRegionImages(
   key: RegionImagesKey,
   signal: AbortSignal | undefined,
 ): Promise<RegionImages> {
-  const { images, shared } = await upstream.listImages(
+  const { images, shared, bytes } = await upstream.listImages(
     {
       regionId: key.regionId,
       organizationIds: key.organizationIds,
@@ -103,10 +151,10 @@ async function fetchRegionImages(
     },
     signal,
   )
-  if (!shared) return RegionImages.fromUpstream(key.regionId, images)
+  if (!shared) return RegionImages.fromUpstream(key.regionId, images, bytes)
   const known = modelsOfAnswer.get(images)
   if (known?.regionId === key.regionId) return known
-  const answer = RegionImages.fromUpstream(key.regionId, images)
+  const answer = RegionImages.fromUpstream(key.regionId, images, bytes)
   modelsOfAnswer.set(images, answer)
   return answer
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { useGraphQlJit } from '@envelop/graphql-jit'
@@ -16,6 +17,7 @@ import { GatewayMetrics } from './observability/metrics.js'
 import { type GatewayTracing, tracingUpstreamObserver } from './observability/tracing.js'
 import { combineUpstreamObservers } from './observability/upstream-observers.js'
 import { corsOptions, useBrowserCsrfPrevention, useVaryOnOrigin } from './plugins/browser-security.js'
+import { DocumentCache } from './plugins/document-cache.js'
 import { useChunkedJsonResponses } from './plugins/json-response.js'
 import { useMetrics } from './plugins/metrics.js'
 import { loadPersistedDocuments, usePersistedDocuments } from './plugins/persisted-documents.js'
@@ -26,6 +28,7 @@ import { useTracing } from './plugins/tracing.js'
 import { Readiness } from './readiness.js'
 import { resolvers } from './resolvers/index.js'
 import { RegionApiClient } from './upstream/client.js'
+import { compileContractValidators } from './upstream/contract.js'
 import { type ReadinessCheck, upstreamReadinessCheck } from './upstream/readiness.js'
 
 const SCHEMA_DIR = new URL('../schema/', import.meta.url)
@@ -41,17 +44,24 @@ export interface GatewaySettings {
   readonly demoMode: boolean
   readonly upstreamTimeoutMs: number
   readonly upstreamMaxBodyBytes: number
+  /** Bytes of upstream answers being read at once, over all calls. */
+  readonly upstreamBufferBytes: number
   readonly upstreamConnections: number
-  /** Body bytes of byte-identical upstream answers parsed once and shared; 0 or absent = off. */
+  /** Memory of byte-identical upstream answers parsed once and shared; 0 or absent = off. */
   readonly upstreamAnswerMemoBytes?: number
+  /** Memory of parsed and compiled documents kept for reuse; 0 = none kept. */
+  readonly documentCacheBytes: number
   readonly maxRegionsPerQuery: number
+  readonly maxUpstreamCallsPerOperation: number
   /** Deadline, retries, concurrency caps and circuit breaker of upstream calls. */
   readonly resilience: ResilienceConfig
   /** Query limits, CORS, GraphiQL, introspection, field suggestions, body size. */
   readonly security: SecurityConfig
   /** Reuse image lists of the same caller for this long; 0 = off. */
   readonly cacheTtlMs?: number | undefined
-  readonly cacheMaxImages?: number | undefined
+  readonly cacheMaxBytes?: number | undefined
+  /** Key of the hash naming callers in cache keys and circuits; random per process when absent. */
+  readonly cacheKeySecret?: string | undefined
   /** Keep cached lists in Redis (shared by replicas) instead of memory. */
   readonly redisUrl?: string | undefined
   /** Refuse query texts: run only the persisted documents of documents/ (by hash). */
@@ -117,12 +127,15 @@ query ReadyImages {
 /** Builds the yoga instance: schema from schema/, per-request context, plugins. */
 export function createGateway(settings: GatewaySettings, logger: Logger): Gateway {
   const version = gatewayVersion()
+  const persisted = loadPersistedDocuments()
+  const persistedBytes = [...persisted].reduce((sum, [id, text]) => sum + 2 * (id.length + text.length), 0)
   const metrics = new GatewayMetrics({ version })
   const { tracing } = settings
   const regionApi = new RegionApiClient({
     baseUrl: settings.regionApiUrl,
     timeoutMs: settings.upstreamTimeoutMs,
     maxBodyBytes: settings.upstreamMaxBodyBytes,
+    bufferBytes: settings.upstreamBufferBytes,
     connections: settings.upstreamConnections,
     answerMemoBytes: settings.upstreamAnswerMemoBytes,
     resilience: settings.resilience,
@@ -136,6 +149,18 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     ttlMs: settings.cacheTtlMs ?? 0,
     store: createStore(settings, logger),
   })
+  const documents = new DocumentCache(settings.documentCacheBytes)
+  metrics.watchMemory(() => ({
+    documents: { bytes: documents.bytes, maxBytes: documents.maxBytes },
+    answerMemo: { bytes: regionApi.memory.answerMemoBytes, maxBytes: regionApi.memory.answerMemoLimit },
+    // With Redis the response cache holds nothing in this process.
+    responseCache: {
+      bytes: regionImages.bytes,
+      maxBytes: settings.cacheTtlMs && !settings.redisUrl ? (settings.cacheMaxBytes ?? 0) : 0,
+    },
+    upstreamBuffers: { bytes: regionApi.memory.bufferedBytes, maxBytes: regionApi.memory.bufferLimit },
+    persistedDocuments: { bytes: persistedBytes, maxBytes: persistedBytes },
+  }))
   const readiness = new Readiness()
   const checkUpstreamReadiness = settings.readinessUpstreamCheck
     ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(settings.upstreamTimeoutMs, 2000) })
@@ -143,6 +168,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
   const { security } = settings
   const yoga = createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs: loadTypeDefs(), resolvers }),
+    parserAndValidationCache: documents.yogaOptions(),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: HEALTH_ENDPOINT,
     landingPage: false,
@@ -157,8 +183,12 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       regionApi,
       regionImages,
       logger,
-      limits: { maxRegionsPerQuery: settings.maxRegionsPerQuery },
+      limits: {
+        maxRegionsPerQuery: settings.maxRegionsPerQuery,
+        maxUpstreamCallsPerOperation: settings.maxUpstreamCallsPerOperation,
+      },
       gateway: { version, demoMode: settings.demoMode },
+      callerKeySecret: settings.cacheKeySecret ?? randomBytes(32),
     }),
     logging: yogaLogging(logger),
     graphiql: security.graphiql && {
@@ -175,9 +205,9 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
     renderGraphiQL: async (options) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
-      // Compiles each validated document once (cached with yoga's parse cache): executing the
-      // large image lists is most of the gateway's CPU time.
-      useGraphQlJit(),
+      // Compiles each document the parse cache keeps, once: executing the large image lists is
+      // most of the gateway's CPU time. Documents too large to keep run uncompiled.
+      useGraphQlJit({}, { enableIf: (args) => documents.keeps(args.document) }),
       useChunkedJsonResponses(),
       useRequestBodyLimit(security.maxRequestBodyBytes),
       useRequestLog(logger),
@@ -188,7 +218,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       }),
       useBrowserCsrfPrevention(),
       ...(security.corsOrigins === '*' || security.corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
-      usePersistedDocuments(loadPersistedDocuments(), settings.persistedDocumentsOnly ?? false),
+      usePersistedDocuments(persisted, settings.persistedDocumentsOnly ?? false),
       ...useQueryLimits(security, settings.maxRegionsPerQuery),
       useMetrics(metrics, METRICS_ENDPOINT),
       ...(tracing ? [useTracing(tracing, GRAPHQL_ENDPOINT, logger)] : []),
@@ -220,7 +250,10 @@ function createStore(settings: GatewaySettings, logger: Logger): RegionImagesSto
       commandTimeout: 100,
     })
     redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis unavailable'))
-    return new RedisRegionImagesStore(redis, log)
+    return new RedisRegionImagesStore(redis, log, {
+      images: compileContractValidators().images,
+      maxValueBytes: settings.upstreamMaxBodyBytes,
+    })
   }
-  return new MemoryRegionImagesStore(settings.cacheMaxImages ?? 200_000)
+  return new MemoryRegionImagesStore(settings.cacheMaxBytes ?? 64 * 1024 * 1024)
 }

@@ -91,7 +91,9 @@ describe('the answer memo', () => {
   })
 
   it('keeps the latest few different answers of a path, within its bytes', () => {
-    const memo = new AnswerMemo(40)
+    // Each answer counts its body and the estimated heap of its value (3 bytes: 3 + 5); each
+    // path its key (768). Four small answers take 800 bytes with the key, a 36-byte one 90.
+    const memo = new AnswerMemo(870)
     const path = '/regions/a/images'
     for (const text of ['[1]', '[2]', '[3]', '[4]', '[5]']) {
       memo.offer(path, body(text), 3, { text })

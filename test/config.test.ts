@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.js'
 
 const UPSTREAM = { REGION_API_URL: 'https://region.example.com' }
+const MiB = 1024 * 1024
 
 function problems(env: Record<string, string>): readonly string[] {
   try {
@@ -69,6 +70,7 @@ describe('reliability and security settings', () => {
       maxConcurrencyPerOperation: 50,
       breakerFailureThreshold: 5,
       breakerCooldownMs: 10_000,
+      breakerMinCallers: 2,
     })
     expect(config.security).toMatchObject({
       maxDepth: 10,
@@ -80,7 +82,33 @@ describe('reliability and security settings', () => {
     })
     expect(config.shutdown).toEqual({ graceMs: 25_000, delayMs: 0 })
     expect(config.heapGrowthPercent).toBe(60)
-    expect(config.upstreamAnswerMemoBytes).toBe(16 * 1024 * 1024)
+    expect(config).toMatchObject({
+      upstreamAnswerMemoBytes: 32 * MiB,
+      upstreamMaxBodyBytes: 16 * MiB,
+      upstreamBufferBytes: 32 * MiB,
+      documentCacheBytes: 32 * MiB,
+      cacheMaxBytes: 64 * MiB,
+      maxUpstreamCallsPerOperation: 50,
+      cacheKeySecret: undefined,
+    })
+  })
+
+  it('bounds memory in bytes, and needs a key secret for a shared cache', () => {
+    expect(
+      problems({
+        ...UPSTREAM,
+        UPSTREAM_MAX_BODY_BYTES: String(128 * MiB),
+        CACHE_MAX_IMAGES: '1000',
+        REDIS_URL: 'redis://cache:6379',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^UPSTREAM_BUFFER_BYTES: must be at least UPSTREAM_MAX_BODY_BYTES/),
+      expect.stringMatching(/^CACHE_MAX_IMAGES: is no longer read: .* CACHE_MAX_BYTES/),
+      expect.stringMatching(/^CACHE_KEY_SECRET: is required when REDIS_URL is set/),
+    ])
+    expect(problems({ ...UPSTREAM, CACHE_KEY_SECRET: 'short' })).toEqual([
+      'CACHE_KEY_SECRET: must be at least 32 characters',
+    ])
   })
 
   it('lists every bad value at once', () => {

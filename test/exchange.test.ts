@@ -212,7 +212,12 @@ describe("the upstream client's cap on calls in flight", () => {
     try {
       const probing = client.probe(5000)
       await expect.poll(() => release).toBeDefined()
-      const caller = client.forCaller({ authorization: 'Bearer t', requestId: 'cap', log: SILENT })
+      const caller = client.forCaller({
+        authorization: 'Bearer t',
+        callerKey: 't',
+        requestId: 'cap',
+        log: SILENT,
+      })
       // Queued in undici behind the probe, it runs out of time without ever being sent.
       await expect(caller.listImages({ regionId: QUICK, organizationIds: [] })).rejects.toMatchObject({
         message: expect.stringMatching(/within 200 ms/),

@@ -276,9 +276,12 @@ describe('one multi-region query with a different fault in every region', () => 
     expect(decoyRequests).toBe(0)
   })
 
-  it('keeps the token out of messages, even when the upstream echoes it', () => {
-    expect(outcomes.get(UNAUTHORIZED)?.error?.message).toContain('[redacted]')
+  it('shows only what the gateway writes, never the upstream text (which echoes the token)', () => {
+    expect(outcomes.get(UNAUTHORIZED)?.error?.message).toBe(
+      `The Region Service rejected the bearer token for region ${UNAUTHORIZED} (HTTP 401, access_denied)`,
+    )
     expect(JSON.stringify(body)).not.toContain(TOKEN)
+    expect(JSON.stringify(body)).not.toContain('token rejected')
   })
 
   it('logs every attempt with region, status and duration, and never the token', () => {
@@ -367,10 +370,13 @@ describe('the per-region circuit breaker', () => {
     const breaking = await startGateway(service.url, {
       resilience: { ...TEST_RESILIENCE, retries: 0, breakerFailureThreshold: 2, breakerCooldownMs: 1000 },
     })
+    // Callers take turns: failures of more than one caller open the region for everyone.
+    let turn = 0
     const outcomes = async () => {
       const { body } = await breaking.query<{ images: { regions: Outcome[] } }>(
         `query($ids: [ID!]!) { images(regionIds: $ids) { regions { regionId ok imageCount error { code status } } } }`,
         { ids: [BROKEN, FINE] },
+        { token: `caller-${turn++}` },
       )
       return body.data?.images.regions
     }
@@ -399,7 +405,7 @@ describe('the per-region circuit breaker', () => {
       expect(await outcomes()).toEqual([{ regionId: BROKEN, ok: true, imageCount: 0, error: null }, fine])
       expect(imageCalls(service, BROKEN)).toHaveLength(4)
       const transitions = breaking.logs.records
-        .filter((record) => record.circuit !== undefined)
+        .filter((record) => record.circuit !== undefined && record.scope === 'region')
         .map((record) => record.circuit)
       expect(transitions).toEqual(['open', 'half-open', 'closed'])
       // The calls the open circuit stopped log the code metrics and traces give them.
@@ -408,7 +414,10 @@ describe('the per-region circuit breaker', () => {
       )
       expect(skipped.length).toBeGreaterThan(0)
       for (const record of skipped)
-        expect(record.upstream).toMatchObject({ regionId: BROKEN, code: 'CIRCUIT_OPEN' })
+        expect(record).toMatchObject({
+          upstream: { regionId: BROKEN, code: 'CIRCUIT_OPEN' },
+          stoppedBy: 'region',
+        })
     } finally {
       await breaking.close()
       await service.close()

@@ -164,7 +164,7 @@ describe('images of one region', () => {
     })
   })
 
-  it('forwards the caller token verbatim and sends organizations as repeated keys', async () => {
+  it("forwards the caller's token, in one spelling of the scheme, and organizations as repeated keys", async () => {
     const { body } = await env.gateway.query(
       `query($id: ID!, $orgs: [ID!]) { region(id: $id) { images(organizationIds: $orgs) { totalCount } } }`,
       { id: ALPHA, orgs: [ORG_B, ORG_A, ORG_B] },
@@ -172,7 +172,7 @@ describe('images of one region', () => {
     )
     expect(body.errors).toBeUndefined()
     const [call] = imageCalls(env.upstream, ALPHA)
-    expect(call?.headers.authorization).toBe(`bearer   ${TOKEN}`)
+    expect(call?.headers.authorization).toBe(`Bearer ${TOKEN}`)
     expect(call?.query.getAll('organizationID')).toEqual([ORG_A, ORG_B])
     expect(call?.query.get('scope')).toBe('available')
     expect(call?.query.getAll('status')).toEqual([])

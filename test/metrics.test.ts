@@ -238,6 +238,25 @@ describe('GET /metrics', () => {
     expect(families.get('nodejs_eventloop_lag_seconds')?.type).toBe('gauge')
   })
 
+  it('reports what every bounded store holds and its bound, in bytes', async () => {
+    // Two identical answers: the memo keeps the second; a parsed document stays in its cache.
+    for (let call = 0; call < 2; call++) {
+      await gateway.query(LIST_THEM, { ids: [BETA] }, { token: `memory-${call}` })
+    }
+    const { families } = await scrape()
+    const held = (holder: string) => value(families, 'gateway_memory_bytes', { holder })
+    const bound = (holder: string) => value(families, 'gateway_memory_limit_bytes', { holder })
+    for (const holder of ['documents', 'answer_memo', 'persisted_documents']) {
+      expect(held(holder)).toBeGreaterThan(0)
+      expect(held(holder)).toBeLessThanOrEqual(bound(holder))
+    }
+    expect(bound('documents')).toBe(32 * 1024 * 1024)
+    expect(bound('upstream_buffers')).toBe(32 * 1024 * 1024)
+    // Nothing is being read between requests, and the response cache is off.
+    expect(held('upstream_buffers')).toBe(0)
+    expect([held('response_cache'), bound('response_cache')]).toEqual([0, 0])
+  })
+
   it('never carries a token, an organization id or a request id', async () => {
     await gateway.query(
       LIST_THEM,

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningRegionService } from '../src/demo/region-service.js'
@@ -8,6 +9,7 @@ import { type RunningRedis, redisServerAvailable, startRedisServer } from './hel
 const REGION = uuid(1, 'e')
 const ALICE = 'alice-token-1d0f3c'
 const BOB = 'bob-token-77a2e9'
+const SECRET = 'cache-key-secret-of-this-deployment-0123456789'
 
 /**
  * The fake upstream answers each caller with its own images (named after the caller), so a
@@ -117,8 +119,8 @@ describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redi
     redis = await startRedisServer()
     redisUrl = redis.url
     upstream = await startPerCallerUpstream(0)
-    replicaOne = await startGateway(upstream.url, { cacheTtlMs: 60_000, redisUrl })
-    replicaTwo = await startGateway(upstream.url, { cacheTtlMs: 60_000, redisUrl })
+    replicaOne = await startGateway(upstream.url, { cacheTtlMs: 60_000, redisUrl, cacheKeySecret: SECRET })
+    replicaTwo = await startGateway(upstream.url, { cacheTtlMs: 60_000, redisUrl, cacheKeySecret: SECRET })
   })
 
   afterAll(async () => {
@@ -128,11 +130,14 @@ describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redi
     redis?.stop()
   })
 
-  beforeEach(() => {
+  beforeEach(async () => {
     upstream.requests.length = 0
+    const client = new Redis(redisUrl)
+    await client.flushall()
+    await client.quit()
   })
 
-  it('shares answers between replicas, per caller, under hashed keys', async () => {
+  it('shares answers between replicas, per caller, under keyed hashes', async () => {
     const first = await replicaOne.query(QUERY, {}, { token: ALICE })
     const second = await replicaTwo.query(QUERY, {}, { token: ALICE })
     const other = await replicaTwo.query(QUERY, {}, { token: BOB })
@@ -153,5 +158,57 @@ describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redi
       expect(text).not.toContain(ALICE)
       expect(text).not.toContain(BOB)
     }
+    // Without the secret, a key cannot be told from a token: not the token's plain SHA-256.
+    const unkeyed = createHash('sha256').update(`Bearer ${ALICE}`).digest('base64url')
+    expect(keys.join('\n')).not.toContain(unkeyed)
+    expect(keys).toContain(redisKey(ALICE))
+  })
+
+  it('checks what Redis returns like an upstream answer: a bad value is a miss', async () => {
+    const client = new Redis(redisUrl)
+    const key = redisKey(ALICE).slice('images-gateway:v2:'.length)
+    const badValues = [
+      JSON.stringify({ key, regionId: 1, images: [] }),
+      JSON.stringify({ key, regionId: REGION, images: [{ metadata: { name: 'not an image' } }] }),
+      // A well-formed value of another key, moved here.
+      JSON.stringify({ key: `${key}x`, regionId: REGION, images: [makeImage({ name: 'image-of-mallory' })] }),
+      'not json',
+    ]
+    try {
+      for (const [index, value] of badValues.entries()) {
+        await client.set(redisKey(ALICE), value)
+        const { body } = await replicaOne.query(QUERY, {}, { token: ALICE })
+        expect(names(body as never)).toEqual(['image-of-alice'])
+        expect(imageCalls(upstream)).toHaveLength(index + 1)
+      }
+    } finally {
+      await client.quit()
+    }
+    expect(
+      replicaOne.logs.records.filter((record) =>
+        record.msg?.toString().startsWith('response cache value refused'),
+      ),
+    ).toHaveLength(3)
+  })
+
+  it('does not share answers with a replica that has another secret', async () => {
+    const stranger = await startGateway(upstream.url, {
+      cacheTtlMs: 60_000,
+      redisUrl,
+      cacheKeySecret: 'x'.repeat(32),
+    })
+    try {
+      await replicaOne.query(QUERY, {}, { token: ALICE })
+      await stranger.query(QUERY, {}, { token: ALICE })
+      expect(imageCalls(upstream)).toHaveLength(2)
+    } finally {
+      await stranger.close()
+    }
   })
 })
+
+/** The Redis key replicas with SECRET keep the caller's list of REGION under. */
+function redisKey(token: string): string {
+  const caller = createHmac('sha256', SECRET).update(`Bearer ${token}`).digest('base64url')
+  return `images-gateway:v2:${caller}|${createHash('sha256').update(`${REGION}||`).digest('base64url')}`
+}

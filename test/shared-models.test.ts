@@ -31,10 +31,15 @@ describe("the models of byte-identical answers (the client's answer memo)", () =
     for (let request = 0; request < requests; request++) {
       const caller = client.forCaller({
         authorization: `Bearer caller-${request}`,
+        callerKey: `caller-${request}`,
         requestId: `r-${request}`,
         log: SILENT,
       })
-      answers.push(await createLoaders(caller).imagesByRegionKey.load(regionImagesKey(REGION, [], null)))
+      answers.push(
+        await createLoaders(caller, { maxUpstreamCalls: 50 }).imagesByRegionKey.load(
+          regionImagesKey(REGION, [], null),
+        ),
+      )
     }
     await client.close()
     expect(imageCalls(upstream, REGION).length - before).toBe(requests)

@@ -77,6 +77,7 @@ describe('the upstream client’s observer hook', () => {
     )
     const caller = client.forCaller({
       authorization: `Bearer ${TOKEN}`,
+      callerKey: 'caller-1',
       requestId: 'req-observer-1',
       log: SILENT,
     })
@@ -190,6 +191,7 @@ describe('an observer that throws', () => {
     ]
     const identity = {
       authorization: `Bearer ${TOKEN}`,
+      callerKey: 'caller-2',
       requestId: 'req-observer-2',
       log: createLogger({ level: 'error', destination: logs }),
     }

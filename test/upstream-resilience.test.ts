@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { CircuitBreakers, type CircuitState } from '../src/upstream/circuit-breaker.js'
+import {
+  CircuitBreakers,
+  type CircuitScope,
+  type CircuitState,
+  type CircuitTicket,
+} from '../src/upstream/circuit-breaker.js'
 import {
   AcquireCancelledError,
   ConcurrencyLimit,
@@ -52,83 +57,155 @@ describe('parseRetryAfter', () => {
 })
 
 describe('CircuitBreakers', () => {
-  function breakers(threshold = 3, cooldownMs = 1000) {
+  function breakers(threshold = 3, cooldownMs = 1000, minCallers = 2) {
     const clock = { now: 0 }
-    const changes: [string, CircuitState][] = []
+    const changes: [string, CircuitState, CircuitScope][] = []
     const breaker = new CircuitBreakers({
       failureThreshold: threshold,
       cooldownMs,
+      minCallers,
       now: () => clock.now,
-      onStateChange: (key, state) => changes.push([key, state]),
+      onStateChange: (region, state, scope) => changes.push([region, state, scope]),
     })
-    return { breaker, clock, changes }
+    /** Admits `caller` and settles its call at once; the admission when refused. */
+    const call = (region: string, caller: string, outcome: keyof CircuitTicket) => {
+      const admission = breaker.admit(region, caller)
+      if (admission.admitted) admission.ticket[outcome]()
+      return admission
+    }
+    return { breaker, clock, changes, call }
   }
 
-  it('opens after consecutive failures and fails fast until the cool-down is over', () => {
-    const { breaker, clock } = breakers()
-    for (let failure = 0; failure < 2; failure++) breaker.recordFailure('a', false)
-    expect(breaker.admit('a')).toEqual({ admitted: true, probe: false })
-    breaker.recordFailure('a', false)
-    expect(breaker.state('a')).toBe('open')
+  it("opens only the failing caller's own circuit when one caller fails", () => {
+    const { breaker, clock, call } = breakers()
+    for (let failure = 0; failure < 3; failure++) call('r', 'mallory', 'failed')
+    expect(breaker.callerState('r', 'mallory')).toBe('open')
+    expect(breaker.state('r')).toBe('closed')
     clock.now = 400
-    expect(breaker.admit('a')).toEqual({ admitted: false, retryInMs: 600 })
-    expect(breaker.admit('b')).toEqual({ admitted: true, probe: false })
+    expect(breaker.admit('r', 'mallory')).toEqual({ admitted: false, scope: 'caller', retryInMs: 600 })
+    expect(breaker.admit('r', 'alice')).toMatchObject({ admitted: true })
   })
 
-  it('counts only consecutive failures', () => {
-    const { breaker } = breakers()
-    breaker.recordFailure('a', false)
-    breaker.recordFailure('a', false)
-    breaker.recordSuccess('a')
-    breaker.recordFailure('a', false)
-    breaker.recordFailure('a', false)
-    expect(breaker.state('a')).toBe('closed')
+  it('opens the region for everyone on consecutive failures of more than one caller', () => {
+    const { breaker, clock, call, changes } = breakers()
+    call('r', 'alice', 'failed')
+    call('r', 'alice', 'failed')
+    expect(breaker.state('r')).toBe('closed')
+    call('r', 'bob', 'failed')
+    expect(breaker.state('r')).toBe('open')
+    clock.now = 250
+    expect(breaker.admit('r', 'carol')).toEqual({ admitted: false, scope: 'region', retryInMs: 750 })
+    expect(breaker.admit('other-region', 'carol')).toMatchObject({ admitted: true })
+    expect(changes).toEqual([['r', 'open', 'region']])
   })
 
-  it('lets exactly one probe through when half-open; its success closes the circuit', () => {
-    const { breaker, clock, changes } = breakers(1)
-    breaker.recordFailure('a', false)
+  it('counts only consecutive failures: any caller succeeding starts over', () => {
+    const { breaker, call } = breakers()
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
+    call('r', 'carol', 'succeeded')
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
+    expect(breaker.state('r')).toBe('closed')
+  })
+
+  it("counts an answer one caller cannot use against that caller's circuit only", () => {
+    const { breaker, call } = breakers()
+    for (let round = 0; round < 3; round++) {
+      call('r', 'alice', 'failedForCaller')
+      call('r', 'bob', 'failedForCaller')
+    }
+    expect(breaker.callerState('r', 'alice')).toBe('open')
+    expect(breaker.callerState('r', 'bob')).toBe('open')
+    expect(breaker.state('r')).toBe('closed')
+    expect(breaker.admit('r', 'carol')).toMatchObject({ admitted: true })
+  })
+
+  it('with minCallers 1, one caller is evidence enough', () => {
+    const { breaker, call } = breakers(2, 1000, 1)
+    call('r', 'alice', 'failed')
+    call('r', 'alice', 'failed')
+    expect(breaker.state('r')).toBe('open')
+  })
+
+  it('lets one probe through at a time when half-open; its success closes the circuit', () => {
+    const { breaker, clock, call, changes } = breakers(1)
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
     clock.now = 1000
-    expect(breaker.admit('a')).toEqual({ admitted: true, probe: true })
-    expect(breaker.admit('a')).toEqual({ admitted: false, retryInMs: 0 })
-    breaker.recordSuccess('a')
-    expect(breaker.admit('a')).toEqual({ admitted: true, probe: false })
-    expect(changes).toEqual([
-      ['a', 'open'],
-      ['a', 'half-open'],
-      ['a', 'closed'],
+    const probe = breaker.admit('r', 'carol')
+    expect(probe).toMatchObject({ admitted: true })
+    expect(breaker.admit('r', 'dave')).toEqual({ admitted: false, scope: 'region', retryInMs: 0 })
+    if (probe.admitted) probe.ticket.succeeded()
+    expect(breaker.admit('r', 'dave')).toMatchObject({ admitted: true })
+    expect(changes.filter(([, , scope]) => scope === 'region').map(([, state]) => state)).toEqual([
+      'open',
+      'half-open',
+      'closed',
     ])
   })
 
-  it('opens again when the probe fails, for a whole new cool-down', () => {
-    const { breaker, clock } = breakers(1)
-    breaker.recordFailure('a', false)
+  it('does not let one caller keep the region open with failing probes', () => {
+    const { breaker, clock, call } = breakers(1)
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
     clock.now = 1000
-    breaker.admit('a')
-    breaker.recordFailure('a', true)
-    expect(breaker.state('a')).toBe('open')
+    call('r', 'mallory', 'failed')
+    expect(breaker.state('r')).toBe('half-open')
+    // Mallory's probe failed: Mallory may not probe again, anyone else may.
+    expect(breaker.admit('r', 'mallory')).toMatchObject({ admitted: false })
+    expect(call('r', 'alice', 'succeeded')).toMatchObject({ admitted: true })
+    expect(breaker.state('r')).toBe('closed')
+  })
+
+  it('opens again, for a whole new cool-down, when probes of more than one caller fail', () => {
+    const { breaker, clock, call } = breakers(1)
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
+    clock.now = 1000
+    call('r', 'carol', 'failed')
+    call('r', 'dave', 'failed')
+    expect(breaker.state('r')).toBe('open')
     clock.now = 1999
-    expect(breaker.admit('a')).toEqual({ admitted: false, retryInMs: 1 })
+    expect(breaker.admit('r', 'erin')).toEqual({ admitted: false, scope: 'region', retryInMs: 1 })
+  })
+
+  it("probes a caller's own circuit once at a time; a failed probe opens it again", () => {
+    const { breaker, clock, call } = breakers(1)
+    call('r', 'mallory', 'failed')
+    clock.now = 1000
+    const probe = breaker.admit('r', 'mallory')
+    expect(probe).toMatchObject({ admitted: true })
+    expect(breaker.admit('r', 'mallory')).toEqual({ admitted: false, scope: 'caller', retryInMs: 0 })
+    if (probe.admitted) probe.ticket.failed()
+    expect(breaker.callerState('r', 'mallory')).toBe('open')
+    clock.now = 2000
+    expect(call('r', 'mallory', 'succeeded')).toMatchObject({ admitted: true })
+    expect(breaker.callerState('r', 'mallory')).toBe('closed')
   })
 
   it('lets another probe through when a probe was never sent', () => {
-    const { breaker, clock } = breakers(1)
-    breaker.recordFailure('a', false)
+    const { breaker, clock, call } = breakers(1)
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
     clock.now = 1000
-    breaker.admit('a')
-    breaker.release('a', true)
-    expect(breaker.admit('a')).toEqual({ admitted: true, probe: true })
+    call('r', 'carol', 'released')
+    expect(breaker.admit('r', 'carol')).toMatchObject({ admitted: true })
   })
 
   it('forgets the oldest circuits beyond its size limit', () => {
     const breaker = new CircuitBreakers({
       failureThreshold: 1,
       cooldownMs: 1000,
+      minCallers: 1,
       now: () => 0,
       maxTracked: 2,
     })
-    for (const key of ['a', 'b', 'c']) breaker.recordFailure(key, false)
-    expect(['a', 'b', 'c'].map((key) => breaker.state(key))).toEqual(['closed', 'open', 'open'])
+    for (const region of ['a', 'b', 'c']) {
+      const admission = breaker.admit(region, 'alice')
+      if (admission.admitted) admission.ticket.failed()
+    }
+    expect(['a', 'b', 'c'].map((region) => breaker.state(region))).toEqual(['closed', 'open', 'open'])
   })
 })
 

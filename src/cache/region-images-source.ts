@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto'
+import type { ValidateFunction } from 'ajv'
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { RegionImages } from '../images/connection.js'
@@ -6,23 +8,26 @@ import type { UpstreamImage } from '../upstream/types.js'
 
 /**
  * Where answers of the image list may be kept between requests. Keys always start with the
- * caller's token hash, so one caller's entries are never served to another.
+ * caller's keyed token hash, so one caller's entries are never served to another.
  */
 export interface RegionImagesStore {
   get(key: string): Promise<RegionImages | undefined>
   set(key: string, value: RegionImages, ttlMs: number): Promise<void>
   close(): Promise<void>
+  /** Bytes held in this process (0 for an external store). */
+  readonly bytes: number
 }
 
-/** In-process LRU, bounded by the number of images held (not entries: one region may hold 10,000). */
+/** In-process LRU, bounded by the estimated heap of the answers it holds and their keys. */
 export class MemoryRegionImagesStore implements RegionImagesStore {
   readonly #entries: LRUCache<string, RegionImages>
 
-  constructor(maxImages: number) {
-    this.#entries = new LRUCache<string, RegionImages>({
-      maxSize: maxImages,
-      sizeCalculation: (value) => Math.max(1, value.images.length),
-    })
+  constructor(maxBytes: number) {
+    this.#entries = new LRUCache<string, RegionImages>({ maxSize: maxBytes })
+  }
+
+  get bytes(): number {
+    return this.#entries.calculatedSize
   }
 
   async get(key: string): Promise<RegionImages | undefined> {
@@ -30,7 +35,9 @@ export class MemoryRegionImagesStore implements RegionImagesStore {
   }
 
   async set(key: string, value: RegionImages, ttlMs: number): Promise<void> {
-    this.#entries.set(key, value, { ttl: ttlMs })
+    // Keys are UTF-16 strings; an answer too large for the whole bound is not kept.
+    const size = 2 * key.length + value.heapBytes
+    if (size <= this.#entries.maxSize) this.#entries.set(key, value, { ttl: ttlMs, size })
   }
 
   async close(): Promise<void> {
@@ -38,38 +45,63 @@ export class MemoryRegionImagesStore implements RegionImagesStore {
   }
 }
 
-const REDIS_PREFIX = 'images-gateway:v1:'
+// v2: keys are keyed hashes (CACHE_KEY_SECRET); v1 entries were plain SHA-256 and are never read.
+const REDIS_PREFIX = 'images-gateway:v2:'
 
 /**
  * Redis store, so replicas share answers. Values are the upstream images as the Region Service
- * sent them (validated before they were stored); a value that cannot be read counts as a miss,
- * and Redis being down never fails a request.
+ * sent them, checked against the upstream contract again when read back (Redis is outside this
+ * process: what it returns is trusted no more than the upstream); a value that is too large or
+ * does not check out counts as a miss, and Redis being down never fails a request.
  */
 export class RedisRegionImagesStore implements RegionImagesStore {
   readonly #redis: Redis
   readonly #log: Logger
+  readonly #images: ValidateFunction<UpstreamImage[]>
+  readonly #maxValueBytes: number
+  readonly bytes = 0
 
-  constructor(redis: Redis, log: Logger) {
+  constructor(
+    redis: Redis,
+    log: Logger,
+    options: { images: ValidateFunction<UpstreamImage[]>; maxValueBytes: number },
+  ) {
     this.#redis = redis
     this.#log = log
+    this.#images = options.images
+    this.#maxValueBytes = options.maxValueBytes
   }
 
   async get(key: string): Promise<RegionImages | undefined> {
     try {
-      const text = await this.#redis.get(REDIS_PREFIX + key)
-      if (text === null) return undefined
-      const value = JSON.parse(text) as { regionId?: unknown; images?: unknown }
-      if (typeof value.regionId !== 'string' || !Array.isArray(value.images)) return undefined
-      return RegionImages.fromUpstream(value.regionId, value.images as UpstreamImage[])
+      const bytes = await this.#redis.getBuffer(REDIS_PREFIX + key)
+      if (bytes === null) return undefined
+      if (bytes.length > this.#maxValueBytes) return this.#refuse('larger than an upstream answer may be')
+      const value = JSON.parse(bytes.toString('utf8')) as {
+        key?: unknown
+        regionId?: unknown
+        images?: unknown
+      }
+      // A value stored under another key (moved or forged in Redis) is no answer to this one.
+      if (value.key !== key) return this.#refuse('stored for another key')
+      if (typeof value.regionId !== 'string' || !this.#images(value.images)) {
+        return this.#refuse('not an image list of the upstream contract')
+      }
+      return RegionImages.fromUpstream(value.regionId, value.images, bytes.length)
     } catch (error) {
       this.#log.warn({ err: error }, 'response cache read failed; fetching from the Region Service')
       return undefined
     }
   }
 
+  #refuse(why: string): undefined {
+    this.#log.warn({ why }, 'response cache value refused; fetching from the Region Service')
+    return undefined
+  }
+
   async set(key: string, value: RegionImages, ttlMs: number): Promise<void> {
     try {
-      const stored = { regionId: value.regionId, images: value.images.map((image) => image.upstream) }
+      const stored = { key, regionId: value.regionId, images: value.images.map((image) => image.upstream) }
       await this.#redis.set(REDIS_PREFIX + key, JSON.stringify(stored), 'PX', ttlMs)
     } catch (error) {
       this.#log.warn({ err: error }, 'response cache write failed')
@@ -124,7 +156,7 @@ export class RegionImagesSource {
     if (!entry) {
       const controller = new AbortController()
       const started: InFlight = {
-        loading: this.#loadThrough(key, controller.signal, () => fetch(controller.signal)),
+        loading: this.#loadThrough(callerHash, regionKey, controller.signal, () => fetch(controller.signal)),
         controller,
         waiting: 0,
       }
@@ -163,12 +195,15 @@ export class RegionImagesSource {
   }
 
   async #loadThrough(
-    key: string,
+    callerHash: string,
+    regionKey: string,
     signal: AbortSignal,
     fetch: () => Promise<RegionImages>,
   ): Promise<RegionImages> {
     const store = this.#store
     if (!store) return fetch()
+    // Region keys name the caller's organizations: the store, maybe shared, sees only their hash.
+    const key = `${callerHash}|${hash('sha256', regionKey, 'base64url')}`
     const cached = await store.get(key)
     if (cached) return cached
     // Everyone waiting left while the cache was read: no call at all.
@@ -177,6 +212,11 @@ export class RegionImagesSource {
     // Storing is not on the request's path: the store logs its own failures.
     void store.set(key, fresh, this.#ttlMs)
     return fresh
+  }
+
+  /** Bytes the response cache holds in this process. */
+  get bytes(): number {
+    return this.#store?.bytes ?? 0
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,11 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   /** The Region Service denied access (HTTP 403). */
   | 'FORBIDDEN'
+  /**
+   * The gateway had no room for this call: its process-wide budget for upstream answers being
+   * read, or its own file descriptors, were used up. Not the region's fault; retry shortly.
+   */
+  | 'GATEWAY_OVERLOADED'
   /** The region does not exist or is not visible to the caller (HTTP 404). */
   | 'NOT_FOUND'
   /** The request named a persisted document (by `documentId` or `extensions.persistedQuery`) the gateway does not have. */
@@ -45,7 +50,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   /** The Region Service failed (HTTP 5xx) or answered with a status the gateway does not expect. */
   | 'UPSTREAM_ERROR'
-  /** The Region Service answered with a body that is not JSON or does not match its OpenAPI contract. */
+  /** The Region Service answered with a body that is not JSON, does not match its OpenAPI contract, or is larger than the gateway accepts for one answer. */
   | 'UPSTREAM_INVALID_RESPONSE'
   /** The Region Service did not answer within the gateway's timeout. */
   | 'UPSTREAM_TIMEOUT'

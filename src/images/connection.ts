@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache'
 import type { ErrorCode, GatewayError } from '../errors.js'
+import { answerHeapBytes } from '../upstream/answer-size.js'
 import type { UpstreamImage } from '../upstream/types.js'
 import type { ImageFacetsModel } from './facets.js'
 import { ImageModel } from './model.js'
@@ -26,7 +26,6 @@ import {
 // TTL when that is on, or while byte-identical answers keep arriving (the upstream client's
 // AnswerMemo), when callers share it; so each answer keeps only its last few selections.
 const SELECTIONS_PER_ANSWER = 16
-let answersNumbered = 0
 
 /**
  * One region's images as the loader returns them: mapped once per upstream answer, with what
@@ -38,19 +37,23 @@ let answersNumbered = 0
 export class RegionImages {
   readonly regionId: string
   readonly images: readonly ImageModel[]
+  /** Estimated heap of the answer with what is derived from it (caches are bounded by it). */
+  readonly heapBytes: number
   readonly #selections = new Map<string, readonly ImageModel[]>()
   #byImageId: Map<string, ImageModel> | undefined
-  #number: number | undefined
 
-  constructor(regionId: string, images: readonly ImageModel[]) {
+  constructor(regionId: string, images: readonly ImageModel[], heapBytes = 0) {
     this.regionId = regionId
     this.images = images
+    this.heapBytes = heapBytes
   }
 
-  static fromUpstream(regionId: string, images: readonly UpstreamImage[]): RegionImages {
+  /** @param bodyBytes size of the JSON the images were parsed from */
+  static fromUpstream(regionId: string, images: readonly UpstreamImage[], bodyBytes: number): RegionImages {
     return new RegionImages(
       regionId,
       images.map((image) => new ImageModel(regionId, image)),
+      answerHeapBytes(bodyBytes),
     )
   }
 
@@ -73,12 +76,6 @@ export class RegionImages {
   find(imageId: string): ImageModel | null {
     this.#byImageId ??= new Map(this.images.map((image) => [image.imageId, image]))
     return this.#byImageId.get(imageId) ?? null
-  }
-
-  /** Unique to this answer in this process: names it in the keys of merged lists. */
-  get number(): number {
-    this.#number ??= ++answersNumbered
-    return this.#number
   }
 }
 
@@ -120,7 +117,7 @@ export interface ImageConnectionModel {
 export interface ImageListPlan {
   readonly ordering: ImageOrdering
   readonly selection: ImageSelection
-  /** The selection's exact text (paging and scope aside): equal keys select the same images. */
+  /** Names the selection (paging and scope aside): equal keys select the same images. */
   readonly selectionKey: string
   /** All filters as one test, or null when the selection keeps every image. */
   readonly predicate: ImagePredicate | null
@@ -146,29 +143,14 @@ export function planImageList(selection: ImageSelection, pageArgs: PageArgs, sco
   }
 }
 
-// Merging several regions' selections into one order is cached too, by the selection and the
-// exact answers merged (each answer numbered once). Process-wide and bounded by the images the
-// merged lists hold: a merged list keeps every merged region's models alive, so it cannot live
-// on any single answer.
-const MERGED_IMAGES = 50_000
-const mergedLists = new LRUCache<string, readonly ImageModel[]>({
-  maxSize: MERGED_IMAGES,
-  sizeCalculation: (list) => Math.max(1, list.length),
-})
-function mergeRegions(
-  answers: readonly RegionImages[],
-  lists: readonly (readonly ImageModel[])[],
-  plan: ImageListPlan,
-): readonly ImageModel[] {
-  if (answers.length <= 1) return lists[0] ?? []
-  const key = `${plan.selectionKey}\n${answers.map((answer) => answer.number).join(',')}`
-  let merged = mergedLists.get(key)
-  if (!merged) {
-    merged = lists.flat().sort(plan.ordering.compareImages)
-    // A list larger than the whole bound is not kept (lru-cache would refuse it anyway).
-    if (merged.length <= MERGED_IMAGES) mergedLists.set(key, merged)
-  }
-  return merged
+/**
+ * The regions' selections as one list in the plan's order. Each selection is already in that
+ * order, so the sort merges runs. Not cached: a merged list would keep every merged answer
+ * alive, and merging costs less than the memory it would hold.
+ */
+function mergeRegions(lists: readonly (readonly ImageModel[])[], plan: ImageListPlan): readonly ImageModel[] {
+  if (lists.length <= 1) return lists[0] ?? []
+  return lists.flat().sort(plan.ordering.compareImages)
 }
 
 /** Merges the regions' answers into one ordered, paged connection with an outcome per region. */
@@ -177,7 +159,6 @@ export function buildImageConnection(
   plan: ImageListPlan,
 ): ImageConnectionModel {
   const regions: RegionOutcomeModel[] = []
-  const answers: RegionImages[] = []
   const lists: (readonly ImageModel[])[] = []
   for (const result of results) {
     if (result.error) {
@@ -190,11 +171,10 @@ export function buildImageConnection(
       continue
     }
     const selected = result.images.select(plan)
-    answers.push(result.images)
     lists.push(selected)
     regions.push({ regionId: result.regionId, ok: true, imageCount: selected.length, error: null })
   }
-  const all = mergeRegions(answers, lists, plan)
+  const all = mergeRegions(lists, plan)
   const slice = slicePage(all, plan.ordering, plan.page)
   const nodes = all.slice(slice.start, slice.end)
   const cursorOf = (image: ImageModel) => encodeCursor(plan.fingerprint, plan.ordering.keyOf(image))

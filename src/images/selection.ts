@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { badUserInput } from '../errors.js'
 import type { ImageFilter, ImageState } from '../generated/graphql.js'
 import type { ImageModel } from './model.js'
@@ -147,11 +147,19 @@ export function selectionPredicate(selection: ImageSelection): ImagePredicate | 
  */
 export function selectionFingerprint(selection: ImageSelection, scope: string): string {
   // 96 bits: a cursor of another list must not pass for this one by a hash collision.
-  return createHash('sha256').update(selectionKey(selection, scope)).digest('base64url').slice(0, 16)
+  return hash('sha256', selectionText(selection, scope), 'base64url').slice(0, 16)
+}
+
+/**
+ * Names a selection: equal keys select and order the same images. A hash of its canonical text,
+ * since the text is the caller's and may be as large as the request.
+ */
+export function selectionKey(selection: ImageSelection): string {
+  return hash('sha256', selectionText(selection), 'base64url')
 }
 
 /** The exact, canonical text of a selection: equal texts select and order the same images. */
-export function selectionKey(selection: ImageSelection, scope = ''): string {
+function selectionText(selection: ImageSelection, scope = ''): string {
   return canonicalJson([scope, selection.status ?? null, selection.filter ?? null, selection.orderBy ?? null])
 }
 

@@ -45,6 +45,21 @@ export const UNVERIFIED_REGION = 'unverified'
 /** Region label of calls that belong to no region (the organization's region list). */
 export const NO_REGION = 'none'
 
+/** The bounded stores `watchMemory` reports, and their label values. */
+export type MemoryHolder =
+  | 'documents'
+  | 'answerMemo'
+  | 'responseCache'
+  | 'upstreamBuffers'
+  | 'persistedDocuments'
+const MEMORY_HOLDER_LABELS: Record<MemoryHolder, string> = {
+  documents: 'documents',
+  answerMemo: 'answer_memo',
+  responseCache: 'response_cache',
+  upstreamBuffers: 'upstream_buffers',
+  persistedDocuments: 'persisted_documents',
+}
+
 const CIRCUIT_STATE_VALUES: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 }
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/
 
@@ -124,6 +139,34 @@ export class GatewayMetrics {
       registers: [this.registry],
     }).set({ version: options.version ?? 'unknown' }, 1)
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /**
+   * Reports what each bounded store holds, read when metrics are scraped: estimated bytes in
+   * `gateway_memory_bytes` and the configured bound in `gateway_memory_limit_bytes`.
+   */
+  watchMemory(read: () => Readonly<Record<MemoryHolder, { bytes: number; maxBytes: number }>>): void {
+    const holders = () => Object.entries(read()) as [MemoryHolder, { bytes: number; maxBytes: number }][]
+    new Gauge({
+      name: 'gateway_memory_bytes',
+      help: 'Estimated bytes held by each bounded store: parsed documents, kept upstream answers, the response cache, upstream answers being read, persisted documents.',
+      labelNames: ['holder'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [holder, { bytes }] of holders()) this.set({ holder: MEMORY_HOLDER_LABELS[holder] }, bytes)
+      },
+    })
+    new Gauge({
+      name: 'gateway_memory_limit_bytes',
+      help: 'The configured bound of each store in gateway_memory_bytes (0: the store is off).',
+      labelNames: ['holder'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [holder, { maxBytes }] of holders()) {
+          this.set({ holder: MEMORY_HOLDER_LABELS[holder] }, maxBytes)
+        }
+      },
+    })
   }
 
   get contentType(): string {

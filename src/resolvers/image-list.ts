@@ -105,6 +105,8 @@ export async function mergedImageList(
     )
   }
   const { plan, keys } = planList(regionIds, listArgs)
+  // All of the list's regions or none: a list silently missing regions would mislead.
+  context.loaders.reserveImageCalls(keys)
   const results = await Promise.all(
     keys.map(
       (key): Promise<RegionResult> =>

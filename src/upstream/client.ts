@@ -8,11 +8,13 @@ import type { Logger } from '../logger.js'
 import { isUuid } from '../validation.js'
 import { AnswerComparison, AnswerMemo, type KnownAnswer } from './answer-memo.js'
 import { bodyText } from './body-text.js'
-import { type Admission, CircuitBreakers } from './circuit-breaker.js'
+import { type BudgetAccount, ByteBudget } from './byte-budget.js'
+import { type Admission, CircuitBreakers, type CircuitScope } from './circuit-breaker.js'
 import { AcquireCancelledError, ConcurrencyLimit, QueueTimeoutError } from './concurrency-limit.js'
 import { type ContractValidators, compileContractValidators, describeViolation } from './contract.js'
 import { type BodyConsumer, exchange } from './exchange.js'
 import { parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from './retry-policy.js'
+import { scrubUpstreamText } from './scrub.js'
 import type { UpstreamImage, UpstreamImageScope, UpstreamRegion } from './types.js'
 import { makeRoomToParse } from './young-generation.js'
 
@@ -23,6 +25,11 @@ export interface RegionApiClientOptions {
   readonly timeoutMs: number
   /** Answers larger than this are refused (UPSTREAM_INVALID_RESPONSE). */
   readonly maxBodyBytes: number
+  /**
+   * Bytes of answers being read at once, over all calls; a call whose body does not fit fails
+   * with GATEWAY_OVERLOADED.
+   */
+  readonly bufferBytes: number
   /** Keep-alive connections per upstream origin; sized for fan-out over many regions. */
   readonly connections: number
   /** Deadline, retries, concurrency caps and circuit breaker. */
@@ -51,6 +58,8 @@ export interface ListImagesRequest {
 export interface ImageListAnswer {
   /** Never to be changed: a shared array is every caller's with the same answer. */
   readonly images: readonly UpstreamImage[]
+  /** Size of the JSON body the images were parsed from. */
+  readonly bytes: number
   /**
    * The array came from the answer memo, which hands this same array out for every
    * byte-identical answer of the region: what is derived from it can be kept with it. False
@@ -131,6 +140,8 @@ export interface UpstreamObserver {
 export interface CallerIdentity {
   /** The caller's Authorization header, forwarded verbatim and to nobody but the Region Service. */
   readonly authorization: string
+  /** Tells callers apart without the credential (a keyed hash of it): whose failures these are. */
+  readonly callerKey: string
   readonly requestId: string
   readonly log: Logger
   readonly onCall?: ((call: UpstreamCallRecord) => void) | undefined
@@ -144,6 +155,14 @@ export interface CallerIdentity {
 export interface CallerRegionApi {
   listImages(request: ListImagesRequest, signal?: AbortSignal): Promise<ImageListAnswer>
   listRegions(organizationId: string, signal?: AbortSignal): Promise<UpstreamRegion[]>
+}
+
+/** Bytes the client holds, for metrics. */
+export interface UpstreamMemory {
+  readonly answerMemoBytes: number
+  readonly answerMemoLimit: number
+  readonly bufferedBytes: number
+  readonly bufferLimit: number
 }
 
 /** Result of `RegionApiClient.probe`. */
@@ -176,6 +195,7 @@ type AttemptOutcome =
   | {
       readonly ok: true
       readonly body: unknown
+      readonly bytes: number
       readonly status: number
       readonly durationMs: number
       readonly reused: boolean
@@ -191,17 +211,21 @@ type AttemptOutcome =
       readonly retryable: boolean
       readonly retryAfterMs?: number | undefined
       /**
-       * failure: counts toward opening the circuit; answered: the region is up; unsent: no call
-       * went out; cancelled: the client went away first (says nothing about the region).
+       * failure: counts toward opening the circuits; answered: the region is up; unusable: the
+       * region answered something this caller cannot use (too large, off contract, or the
+       * largest answer being read when the budget ran out), which counts against the caller's
+       * own circuit only; unsent: no call went out; cancelled: the client went away first;
+       * local: the gateway ran out of file descriptors or memory. The last three say nothing
+       * about the region or the caller.
        */
-      readonly health: 'failure' | 'answered' | 'unsent' | 'cancelled'
+      readonly health: 'failure' | 'answered' | 'unusable' | 'unsent' | 'cancelled' | 'local'
     }
 
 /**
  * The only module that speaks HTTP to the Region Service. It owns the keep-alive pool, the
- * per-call timeout and operation deadline, retries, concurrency caps, the per-region circuit
- * breaker, the mapping of statuses to the error catalogue and validation of every payload
- * against the OpenAPI contract.
+ * per-call timeout and operation deadline, retries, concurrency caps, the circuit breakers,
+ * the budget of answer bytes being read, the mapping of statuses to the error catalogue and
+ * validation of every payload against the OpenAPI contract.
  */
 export class RegionApiClient {
   readonly #options: RegionApiClientOptions
@@ -212,6 +236,7 @@ export class RegionApiClient {
   readonly #slots: ConcurrencyLimit
   readonly #breakers: CircuitBreakers
   readonly #answers: AnswerMemo | undefined
+  readonly #buffered: ByteBudget
 
   constructor(options: RegionApiClientOptions) {
     this.#options = options
@@ -228,16 +253,34 @@ export class RegionApiClient {
     this.#validators = compileContractValidators()
     this.#answers = options.answerMemoBytes ? new AnswerMemo(options.answerMemoBytes) : undefined
     this.#slots = new ConcurrencyLimit(options.resilience.maxConcurrency)
+    this.#buffered = new ByteBudget(options.bufferBytes)
     const log = options.logger.child({ component: 'upstream' })
     this.#breakers = new CircuitBreakers({
       failureThreshold: options.resilience.breakerFailureThreshold,
       cooldownMs: options.resilience.breakerCooldownMs,
-      onStateChange: (regionId, state) => {
+      minCallers: options.resilience.breakerMinCallers,
+      onStateChange: (regionId, state, scope) => {
+        if (scope === 'caller') {
+          // One caller's own circuit: the region stays open to everyone else.
+          log.info({ regionId, circuit: state, scope }, `a caller's circuit for the region is ${state}`)
+          return
+        }
         options.observer?.circuitStateChanged?.(regionId, state === 'half-open' ? 'half_open' : state)
-        if (state === 'open') log.warn({ regionId, circuit: state }, 'region circuit opened: failing fast')
-        else log.info({ regionId, circuit: state }, `region circuit ${state}`)
+        if (state === 'open')
+          log.warn({ regionId, circuit: state, scope }, 'region circuit opened: failing fast')
+        else log.info({ regionId, circuit: state, scope }, `region circuit ${state}`)
       },
     })
+  }
+
+  /** What the client holds now, in bytes: kept answers (with their bound) and bodies being read. */
+  get memory(): UpstreamMemory {
+    return {
+      answerMemoBytes: this.#answers?.bytes ?? 0,
+      answerMemoLimit: this.#options.answerMemoBytes ?? 0,
+      bufferedBytes: this.#buffered.used,
+      bufferLimit: this.#buffered.limit,
+    }
   }
 
   /**
@@ -307,8 +350,8 @@ export class RegionApiClient {
       regionId: req.regionId,
       subject: `region ${req.regionId}`,
     }
-    const { value, reused } = await this.#get(caller, target, this.#validators.images, signal)
-    return { images: value, shared: reused }
+    const { value, reused, bytes } = await this.#get(caller, target, this.#validators.images, signal)
+    return { images: value, shared: reused, bytes }
   }
 
   async #listRegions(
@@ -336,7 +379,7 @@ export class RegionApiClient {
     target: CallTarget,
     contract: ValidateFunction<T>,
     signal: AbortSignal | undefined,
-  ): Promise<{ value: T; reused: boolean }> {
+  ): Promise<{ value: T; reused: boolean; bytes: number }> {
     const observer = this.#options.observer
     const observed = watchSafely(caller.log, () =>
       observer?.callStarted({
@@ -385,7 +428,7 @@ export class RegionApiClient {
     observed: UpstreamCallScope | undefined,
     finish: Finish,
     signal: AbortSignal | undefined,
-  ): Promise<{ value: T; reused: boolean }> {
+  ): Promise<{ value: T; reused: boolean; bytes: number }> {
     // The client went away before an attempt (or between two): the call ends here.
     const giveUp = (): never => {
       const error = cancelled(target)
@@ -393,14 +436,15 @@ export class RegionApiClient {
       throw error
     }
     if (signal?.aborted) giveUp()
-    const circuitKey = target.regionId
-    let admission: Admission = circuitKey
-      ? this.#breakers.admit(circuitKey)
-      : { admitted: true, probe: false }
-    if (!admission.admitted) {
-      const error = circuitOpen(target, admission.retryInMs)
+    const region = target.regionId
+    let admission: Admission | undefined = region ? this.#breakers.admit(region, caller.callerKey) : undefined
+    if (admission && !admission.admitted) {
+      const error = circuitOpen(target, admission.retryInMs, admission.scope)
       caller.log.warn(
-        { upstream: { operation: target.operation, regionId: target.regionId, code: CIRCUIT_OPEN_CODE } },
+        {
+          upstream: { operation: target.operation, regionId: region, code: CIRCUIT_OPEN_CODE },
+          stoppedBy: admission.scope,
+        },
         'upstream call skipped: circuit open',
       )
       finish(undefined, error, 'circuit-open')
@@ -409,10 +453,11 @@ export class RegionApiClient {
     const headers = extraHeaders(observed?.headers)
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#attempt(caller, target, contract, headers, signal)
-      if (circuitKey) {
-        if (outcome.ok || outcome.health === 'answered') this.#breakers.recordSuccess(circuitKey)
-        else if (outcome.health === 'failure') this.#breakers.recordFailure(circuitKey, admission.probe)
-        else this.#breakers.release(circuitKey, admission.probe)
+      if (admission?.admitted) {
+        if (outcome.ok || outcome.health === 'answered') admission.ticket.succeeded()
+        else if (outcome.health === 'failure') admission.ticket.failed()
+        else if (outcome.health === 'unusable') admission.ticket.failedForCaller()
+        else admission.ticket.released()
       }
       const delay = outcome.ok
         ? undefined
@@ -420,7 +465,7 @@ export class RegionApiClient {
       this.#report(caller, target, attempt, outcome, delay)
       if (outcome.ok) {
         finish(outcome.status, undefined, outcome.reused ? 'reused' : undefined)
-        return { value: outcome.body as T, reused: outcome.reused }
+        return { value: outcome.body as T, reused: outcome.reused, bytes: outcome.bytes }
       }
       if (delay === undefined) {
         finish(outcome.status, outcome.error, outcome.health === 'cancelled' ? 'cancelled' : undefined)
@@ -429,8 +474,8 @@ export class RegionApiClient {
       // A client that goes away during the backoff ends the wait, and the call, at once.
       await sleep(delay, undefined, signal ? { signal } : undefined).catch(() => undefined)
       if (signal?.aborted) giveUp()
-      if (circuitKey) {
-        admission = this.#breakers.admit(circuitKey)
+      if (region) {
+        admission = this.#breakers.admit(region, caller.callerKey)
         // The circuit opened meanwhile: the last real failure says more than "circuit open".
         if (!admission.admitted) {
           finish(outcome.status, outcome.error)
@@ -521,9 +566,25 @@ export class RegionApiClient {
       releaseSlot?.()
       releaseOperationSlot?.()
     }
+    const overloaded = (
+      answered: number | undefined,
+      why: string,
+      health: 'unusable' | 'local',
+    ): AttemptOutcome => ({
+      ok: false,
+      error: new GatewayError(
+        'GATEWAY_OVERLOADED',
+        `The gateway could not take the Region Service's answer for ${target.subject}: ${why}. Retry shortly.`,
+        { regionId: target.regionId },
+      ),
+      status: answered,
+      durationMs: elapsed(),
+      retryable: false,
+      health,
+    })
     const statusFailure = (failed: number, bytes: BodyBytes | undefined): AttemptOutcome => ({
       ok: false,
-      error: this.#statusError(bytes && bodyText(bytes.chunks), failed, target, caller.authorization),
+      error: this.#statusError(bytes && bodyText(bytes.chunks), failed, target, caller),
       status: failed,
       durationMs: elapsed(),
       retryable: RETRYABLE_STATUSES.has(failed),
@@ -548,9 +609,13 @@ export class RegionApiClient {
           status = answered
           if (!isSuccess(answered)) {
             retryAfter = headers['retry-after']
-            body = new BoundedBody(ERROR_BODY_LIMIT)
+            body = new BoundedBody(ERROR_BODY_LIMIT, this.#buffered)
           } else if (!(Number(headers['content-length']) > this.#options.maxBodyBytes)) {
-            body = new BoundedBody(this.#options.maxBodyBytes, this.#answers?.known(target.path))
+            body = new BoundedBody(
+              this.#options.maxBodyBytes,
+              this.#buffered,
+              this.#answers?.known(target.path),
+            )
           }
           // A 2xx declared larger than the limit is refused before reading: the connection is
           // dropped rather than drained.
@@ -559,17 +624,32 @@ export class RegionApiClient {
       )
       const bytes = answer.complete ? body?.end() : undefined
       if (!isSuccess(answer.status)) return statusFailure(answer.status, bytes)
+      if (body?.overBudget)
+        return overloaded(
+          status,
+          'it was the largest answer being read when the budget for them ran out',
+          'unusable',
+        )
       if (!bytes)
         throw invalidResponse(target, `the answer is larger than ${this.#options.maxBodyBytes} bytes`)
       const { value, reused } = this.#parseAnswer(bytes, target, contract)
-      return { ok: true, body: value, status: answer.status, durationMs: elapsed(), reused }
+      return {
+        ok: true,
+        body: value,
+        bytes: bytes.size,
+        status: answer.status,
+        durationMs: elapsed(),
+        reused,
+      }
     } catch (error) {
       if (signal?.aborted) return gone(status)
+      if (isLocalResourceError(error))
+        return overloaded(status, 'it is out of file descriptors or memory', 'local')
       // An error status whose body broke off or ran out of time still says what it says.
       if (status !== undefined && !isSuccess(status)) return statusFailure(status, undefined)
       if (error instanceof GatewayError) {
         // The region answered, but with something unusable (too large, not JSON, off contract).
-        return { ok: false, error, status, durationMs: elapsed(), retryable: false, health: 'answered' }
+        return { ok: false, error, status, durationMs: elapsed(), retryable: false, health: 'unusable' }
       }
       const timedOut = isTimeout(error)
       return {
@@ -595,6 +675,9 @@ export class RegionApiClient {
         retryable: !timedOut && status === undefined,
         health: 'failure',
       }
+    } finally {
+      // Read, parsed or dropped: the body's bytes no longer count against the budget.
+      body?.release()
     }
   }
 
@@ -616,7 +699,7 @@ export class RegionApiClient {
       attempt,
     }
     // Counted when the region was asked: not for calls never sent or cut for a client that left.
-    if (outcome.ok || outcome.health === 'failure' || outcome.health === 'answered') caller.onCall?.(record)
+    if (outcome.ok || ['failure', 'answered', 'unusable'].includes(outcome.health)) caller.onCall?.(record)
     const cause = outcome.ok ? undefined : outcome.cause
     const fields = { upstream: record, traceId: failure?.traceId, cause, retryInMs }
     if (cancelledCall) {
@@ -653,29 +736,33 @@ export class RegionApiClient {
     return { value, reused: false }
   }
 
-  /** The error of a non-2xx answer, from its status and (when read whole) its body's text. */
-  #statusError(text: string | undefined, status: number, target: CallTarget, authorization: string) {
+  /**
+   * The error of a non-2xx answer: a message the gateway writes, with the status, the upstream's
+   * error code and its trace id from the body when it is the contract's error object. The
+   * upstream's own description is never shown: it is free text that could echo the request.
+   */
+  #statusError(text: string | undefined, status: number, target: CallTarget, caller: CallerIdentity) {
     let traceId: string | undefined
-    let description: string | undefined
+    let upstreamCode: string | undefined
     if (text !== undefined) {
       try {
         const parsed: unknown = JSON.parse(text)
         if (this.#validators.error(parsed)) {
-          traceId = parsed.trace_id
-          description = parsed.error_description
+          traceId = parsed.trace_id && scrubUpstreamText(parsed.trace_id, caller.authorization)
+          upstreamCode = parsed.error
         }
       } catch {
         // A non-JSON error body still maps by status; its text is never echoed.
       }
     }
     const code = codeForUpstreamStatus(status)
-    const reason = description ? `: ${printable(withoutCredentials(description, authorization))}` : ''
+    const detail = upstreamCode ? `HTTP ${status}, ${upstreamCode}` : `HTTP ${status}`
     return new GatewayError(
       code,
-      `${MESSAGES[code] ?? 'The Region Service failed'} for ${target.subject} (HTTP ${status})${reason}`,
+      `${MESSAGES[code] ?? 'The Region Service failed'} for ${target.subject} (${detail})`,
       {
         status,
-        traceId: traceId ? printable(withoutCredentials(traceId, authorization)) : undefined,
+        traceId: traceId || undefined,
         regionId: target.regionId,
       },
     )
@@ -731,22 +818,15 @@ function deadlineExceeded(target: CallTarget, deadlineMs: number): GatewayError 
   )
 }
 
-function circuitOpen(target: CallTarget, retryInMs: number): GatewayError {
+function circuitOpen(target: CallTarget, retryInMs: number, scope: CircuitScope): GatewayError {
+  const pause = `${Math.max(1, Math.ceil(retryInMs / 1000))} s`
   return new GatewayError(
     'UPSTREAM_UNAVAILABLE',
-    `The Region Service keeps failing for ${target.subject}; the gateway stops asking it for ${Math.max(1, Math.ceil(retryInMs / 1000))} s`,
+    scope === 'caller'
+      ? `The Region Service keeps failing your calls for ${target.subject}; the gateway stops sending them for ${pause}`
+      : `The Region Service keeps failing for ${target.subject}; the gateway stops asking it for ${pause}`,
     { regionId: target.regionId },
   )
-}
-
-/**
- * Upstream texts are shown to clients: never let them carry the caller's credential back,
- * whole or as a "Bearer ..." fragment, should the upstream ever echo it.
- */
-function withoutCredentials(text: string, authorization: string): string {
-  const credential = authorization.replace(/^bearer\s+/i, '')
-  const scrubbed = credential.length > 0 ? text.split(credential).join('[redacted]') : text
-  return scrubbed.replace(/bearer\s+\S+/gi, 'Bearer [redacted]')
 }
 
 /** The only headers an observer may add: W3C trace context. */
@@ -787,12 +867,6 @@ function isTimeout(error: unknown): boolean {
   )
 }
 
-/** Keeps messages one line of printable text and bounded, whatever the upstream sent. */
-function printable(text: string): string {
-  const flattened = text.replace(/[^\x20-\x7e]+/g, ' ').trim()
-  return flattened.length > 200 ? `${flattened.slice(0, 200)}...` : flattened
-}
-
 interface BodyBytes {
   readonly chunks: readonly Buffer[]
   readonly size: number
@@ -801,26 +875,40 @@ interface BodyBytes {
 }
 
 /**
- * A body taken chunk by chunk, up to `limit` bytes. Compared with `known` answers as it
- * arrives: chunks that one of them still matches are not kept.
+ * A body taken chunk by chunk, up to `limit` bytes and while the process-wide budget has room
+ * for it. Compared with `known` answers as it arrives: chunks that one of them still matches
+ * are not kept.
  */
 class BoundedBody implements BodyConsumer {
   readonly #limit: number
+  readonly #account: BudgetAccount
   readonly #comparison: AnswerComparison | undefined
-  readonly #chunks: Buffer[] = []
+  #chunks: Buffer[] = []
   #size = 0
+  /** Reading stopped because the budget had no room: it was full, or larger readers won. */
+  overBudget = false
 
-  constructor(limit: number, known: readonly KnownAnswer[] = []) {
+  constructor(limit: number, budget: ByteBudget, known: readonly KnownAnswer[] = []) {
     this.#limit = limit
+    this.#account = budget.open(() => {
+      // Made to give way: what was read goes, and reading stops at the next chunk.
+      this.overBudget = true
+      this.#chunks = []
+    })
     this.#comparison = known.length > 0 ? new AnswerComparison(known) : undefined
   }
 
-  /** Takes a chunk; false once the body is past the limit (read no further). */
+  /** Takes a chunk; false once the body is past the limit or the budget (read no further). */
   write(chunk: Buffer): boolean {
     this.#size += chunk.length
-    if (this.#size > this.#limit) return false
-    if (this.#comparison) this.#chunks.push(...this.#comparison.next(chunk))
-    else this.#chunks.push(chunk)
+    if (this.#size > this.#limit || this.overBudget) return false
+    // Chunks that match a kept answer are not kept, and what they matched is the memo's.
+    const kept = this.#comparison ? this.#comparison.next(chunk) : [chunk]
+    if (kept.length > 0 && !this.#account.take(chunk.length)) {
+      this.overBudget = true
+      return false
+    }
+    this.#chunks.push(...kept)
     return true
   }
 
@@ -831,6 +919,27 @@ class BoundedBody implements BodyConsumer {
     if (outcome) this.#chunks.push(...outcome.owed)
     return { chunks: this.#chunks, size: this.#size }
   }
+
+  /** Gives the bytes taken back to the budget; the body is not used after this. */
+  release(): void {
+    this.#account.close()
+  }
+}
+
+/**
+ * Errors of the gateway's own resources, not the region's: they never count against a
+ * region's circuit.
+ */
+const LOCAL_ERROR_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL'])
+
+function isLocalResourceError(error: unknown): boolean {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && LOCAL_ERROR_CODES.has(code)) return true
+    current = current.cause
+  }
+  return false
 }
 
 /** Runs an observer callback; if it throws, logs it and carries on without it. */

@@ -16,6 +16,7 @@ export function testClient(baseUrl: string, options: Partial<RegionApiClientOpti
     baseUrl,
     timeoutMs: 10_000,
     maxBodyBytes: 64 * 1024 * 1024,
+    bufferBytes: 256 * 1024 * 1024,
     connections: 2,
     resilience: { ...defaults.resilience, retries: 0 },
     logger: SILENT,

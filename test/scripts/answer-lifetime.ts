@@ -45,7 +45,10 @@ const client = testClient(`http://127.0.0.1:${(server.address() as AddressInfo).
 
 /** What one request does with one region's answer; returns what a caller could keep. */
 async function answerOnce(): Promise<unknown> {
-  const loaders = createLoaders(client.forCaller({ authorization: 'Bearer t', requestId: 'r', log: SILENT }))
+  const loaders = createLoaders(
+    client.forCaller({ authorization: 'Bearer t', callerKey: 't', requestId: 'r', log: SILENT }),
+    { maxUpstreamCalls: 50 },
+  )
   const answer = await loaders.imagesByRegionKey.load(regionImagesKey(REGION, [], null))
   const plan = planImageList({ status: ['READY'], filter: { maxSizeGiB: 40 } }, { first: 50 }, 'test')
   const connection = buildImageConnection([{ regionId: REGION, images: answer }], plan)

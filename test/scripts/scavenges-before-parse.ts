@@ -39,7 +39,7 @@ new PerformanceObserver((list) => {
 const client = testClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
   answerMemoBytes: 0,
 })
-const caller = client.forCaller({ authorization: 'Bearer t', requestId: 'r', log: SILENT })
+const caller = client.forCaller({ authorization: 'Bearer t', callerKey: 't', requestId: 'r', log: SILENT })
 
 async function read(regionId: string) {
   await sleep(50)

@@ -37,7 +37,7 @@ const collecting = setInterval(gc, 20)
 const started = performance.now()
 const clientStaysConnected = new AbortController().signal
 const ended = await client
-  .forCaller({ authorization: 'Bearer t', requestId: 'gc-test', log: SILENT })
+  .forCaller({ authorization: 'Bearer t', callerKey: 't', requestId: 'gc-test', log: SILENT })
   .listImages({ regionId: '00000000-0000-4000-8000-000000000001', organizationIds: [] }, clientStaysConnected)
   .then(
     () => 'answered',

@@ -16,6 +16,7 @@ import type { Logger } from './logger.js'
 import { GatewayMetrics } from './observability/metrics.js'
 import { type GatewayTracing, tracingUpstreamObserver } from './observability/tracing.js'
 import { combineUpstreamObservers } from './observability/upstream-observers.js'
+import { useAcceptNegotiation } from './plugins/accept.js'
 import { corsOptions, useBrowserCsrfPrevention, useVaryOnOrigin } from './plugins/browser-security.js'
 import { DocumentCache } from './plugins/document-cache.js'
 import { useChunkedJsonResponses } from './plugins/json-response.js'
@@ -208,6 +209,7 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       // Compiles each document the parse cache keeps, once: executing the large image lists is
       // most of the gateway's CPU time. Documents too large to keep run uncompiled.
       useGraphQlJit({}, { enableIf: (args) => documents.keeps(args.document) }),
+      useAcceptNegotiation(GRAPHQL_ENDPOINT),
       useChunkedJsonResponses(),
       useRequestBodyLimit(security.maxRequestBodyBytes),
       useRequestLog(logger),

@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql'
 import { isAsyncIterable, type Plugin, processRegularResult } from 'graphql-yoga'
+import { askedMediaTypes, covers, REGULAR_MEDIA_TYPES, rememberedByAccept } from './accept.js'
 
 /**
  * JSON bodies written as bytes in pieces, never as one string.
@@ -105,36 +106,18 @@ export function encodeJson(value: unknown): Buffer {
   return out.bytes()
 }
 
-const REGULAR_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'] as const
-
 /**
  * The media type yoga answers a single result with, for a request whose processor it chose to
  * be its regular JSON one: yoga's own rule (the last regular type matching the Accept header,
  * read in yoga's order).
  */
-export function regularMediaType(accept: string | null): string | undefined {
-  const asked = (accept || '*/*')
-    .replace(/\s/g, '')
-    .toLowerCase()
-    .split(',')
-    .flatMap((entry) => {
-      const [mediaType, ...params] = entry.split(';')
-      const charset = params.find((param) => param.includes('charset=')) ?? 'charset=utf-8'
-      return mediaType !== undefined && charset === 'charset=utf-8' ? [mediaType] : []
-    })
-    .reverse()
+export const regularMediaType = rememberedByAccept((accept): string | undefined => {
   let chosen: string | undefined
-  for (const mediaType of asked) {
-    const [askedType, askedSubtype] = mediaType.split('/')
-    for (const candidate of REGULAR_MEDIA_TYPES) {
-      const [type, subtype] = candidate.split('/')
-      if ((askedType === '*' || askedType === type) && (askedSubtype === '*' || askedSubtype === subtype)) {
-        chosen = candidate
-      }
-    }
+  for (const asked of askedMediaTypes(accept)) {
+    for (const candidate of REGULAR_MEDIA_TYPES) if (covers(asked, candidate)) chosen = candidate
   }
   return chosen
-}
+})
 
 type FetchApi = Parameters<typeof processRegularResult>[1]
 

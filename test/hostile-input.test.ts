@@ -102,6 +102,11 @@ describe('query limits reject before any upstream call', () => {
       `{ regions(organizationId: "${ORG_A}") { images(first: 20) { totalCount } } }`,
     )
     expect(nested.body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost', cost: 1050 })
+    // So may an organization's merged list, whose regions are not known before it runs.
+    const organizationWide = await strict.query(
+      `{ images(organizationId: "${ORG_A}", first: 20) { totalCount } }`,
+    )
+    expect(organizationWide.body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost', cost: 1050 })
     expect(upstream.requests).toHaveLength(0)
 
     const cheap = await strict.query(

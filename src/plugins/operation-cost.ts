@@ -29,6 +29,7 @@ export interface OperationCostOptions {
 /**
  * An upper bound of the images an operation can return: every image list counts
  * regions x (page size + 1) (the +1 is the region's upstream read, so `first: 0` is not free),
+ * where an organization-wide list (`organizationId`) counts as `maxRegions` regions,
  * multiplied by the assumed size of the lists it is nested in (a `regions` list counts as
  * `maxRegions` regions). Fragments are costed once and scaled, so nesting them cannot make the
  * estimate itself expensive.
@@ -85,7 +86,15 @@ export function operationCost(
     const type = namedType(definition.type)
     if (type.name === IMAGE_LIST_TYPE) {
       const regionIds = argumentValue(field, 'regionIds', variables)
-      const regions = regionIds === undefined ? 1 : Array.isArray(regionIds) ? regionIds.length : 1
+      // An organization's list reads every region of it, which is not known before it runs.
+      const organizationWide = argumentValue(field, 'organizationId', variables) !== undefined
+      const regions = organizationWide
+        ? options.maxRegions
+        : regionIds === undefined
+          ? 1
+          : Array.isArray(regionIds)
+            ? regionIds.length
+            : 1
       const first = argumentValue(field, 'first', variables)
       const pageSize = typeof first === 'number' && first >= 0 ? first : options.defaultPageSize
       return Math.min(regions, options.maxRegions) * (Math.min(pageSize, options.maxPageSize) + 1)

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { compareCodePoints, OWNER_ORGANIZATION_TAG } from '../images/model.js'
 import type { UpstreamErrorBody, UpstreamImage, UpstreamRegion } from '../upstream/types.js'
 
 export interface RegionServiceData {
@@ -36,6 +35,9 @@ export interface RunningRegionService {
   readonly requests: RecordedRequest[]
   close(): Promise<void>
 }
+
+/** The tag that names an image's owning organization; an image without it is global. */
+const OWNER_ORGANIZATION_TAG = 'images.unikorn-cloud.org:organization-id'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const IMAGES_PATH = /^\/api\/v2\/regions\/([^/]+)\/images$/
@@ -118,8 +120,18 @@ async function handle(
   const images = (options.data.images[pathId] ?? [])
     .filter((image) => visible(image, organizations, scope))
     .filter((image) => states.length === 0 || states.includes(image.status.state))
-    .sort((a, b) => compareCodePoints(a.metadata.name, b.metadata.name))
-  sendJson(res, 200, images)
+  sendJson(res, 200, sortedByName(images))
+}
+
+/**
+ * The service (Go) compares names byte by byte, which is UTF-8 and so code-point order; its
+ * own encoding here keeps the demo independent of the gateway's comparison, which it checks.
+ */
+function sortedByName(images: readonly UpstreamImage[]): UpstreamImage[] {
+  return images
+    .map((image) => ({ image, name: Buffer.from(image.metadata.name, 'utf8') }))
+    .sort((a, b) => Buffer.compare(a.name, b.name))
+    .map(({ image }) => image)
 }
 
 function visible(image: UpstreamImage, organizations: ReadonlySet<string>, scope: string): boolean {

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ORGANIZATION_ID, DEMO_REGIONS, demoData } from '../src/demo/fixtures.js'
-import type { RecordedRequest, RunningRegionService } from '../src/demo/region-service.js'
-import { type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { type RecordedRequest, type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
+import { type RunningGateway, startGateway } from './helpers/harness.js'
 import { type RunningPrism, startPrismProxy, VIOLATION } from './helpers/prism.js'
 
 // The gateway talks to the Region Service only through Stoplight Prism, an independent
@@ -15,8 +15,8 @@ const UNKNOWN_REGION = 'dddddddd-0000-4000-8000-000000000404'
 /** A region whose image list breaks the contract; not in the region list, only asked directly. */
 const OFF_CONTRACT_REGION = 'eeeeeeee-0000-4000-8000-000000000bad'
 
-let upstream: RunningRegionService
-let reference: RunningRegionService
+let upstream: RunningFakeUpstream
+let reference: RunningFakeUpstream
 let prism: RunningPrism
 let viaPrism: RunningGateway
 let direct: RunningGateway

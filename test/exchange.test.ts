@@ -4,8 +4,9 @@ import { Agent } from 'undici'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type BodyConsumer, exchange } from '../src/upstream/exchange.js'
 import { SILENT, testClient } from './helpers/client.js'
+import { startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { startFakeUpstream, TEST_RESILIENCE } from './helpers/harness.js'
+import { TEST_RESILIENCE } from './helpers/harness.js'
 
 /** What the test server does with a request, by path. */
 type Route = (request: IncomingMessage, response: ServerResponse) => void

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
-import type { RecordedRequest } from '../src/demo/region-service.js'
+import { imageCalls, type RecordedRequest } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { imageCalls, useGatewayOverUpstream } from './helpers/harness.js'
+import { useGatewayOverUpstream } from './helpers/harness.js'
 
 const REGIONS = Array.from({ length: 10 }, (_, index) => uuid(200 + index, 'b'))
 

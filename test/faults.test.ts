@@ -2,15 +2,18 @@ import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RecordedRequest, RunningRegionService } from '../src/demo/region-service.js'
 import { sendError } from '../src/demo/region-service.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
+import {
+  imageCalls,
+  type RecordedRequest,
+  type RunningFakeUpstream,
+  startFakeUpstream,
+} from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
 import {
   freeLoopbackPort,
-  imageCalls,
   type RunningGateway,
-  startFakeUpstream,
   startGateway,
   TEST_RESILIENCE,
   TOKEN,
@@ -113,7 +116,7 @@ const faults: Record<string, (res: ServerResponse, request: RecordedRequest) => 
 }
 
 let flakyCalls = 0
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let gateway: RunningGateway
 
 beforeAll(async () => {

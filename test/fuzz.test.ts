@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { type RunningGateway, startFakeUpstream, startGateway, TOKEN } from './helpers/harness.js'
+import { type RunningGateway, startGateway, TOKEN } from './helpers/harness.js'
 
 // Bounded: 3,000 requests, about 20-30 s on a 2-core machine. FUZZ_SEED=<seed> replays a failing run.
 const RUNS = { operations: 1200, mutations: 1500, bodies: 300 }
@@ -12,7 +12,7 @@ const ALPHA = uuid(1, 'e')
 const BETA = uuid(2, 'e')
 const KUBE = uuid(3, 'e')
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let gateway: RunningGateway
 
 beforeAll(async () => {

@@ -2,14 +2,9 @@ import type { ServerResponse } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { sendError } from '../src/demo/region-service.js'
 import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/images/model.js'
+import { imageCalls, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import {
-  imageCalls,
-  startFakeUpstream,
-  startGateway,
-  TOKEN,
-  useGatewayOverUpstream,
-} from './helpers/harness.js'
+import { startGateway, TOKEN, useGatewayOverUpstream } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)

@@ -1,8 +1,8 @@
 import { serverAudits } from 'graphql-http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SecurityConfig } from '../src/config.js'
-import type { RunningRegionService } from '../src/demo/region-service.js'
-import { type RunningGateway, startFakeUpstream, startGateway, TEST_SECURITY } from './helpers/harness.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
+import { type RunningGateway, startGateway, TEST_SECURITY } from './helpers/harness.js'
 
 const PRODUCTION: SecurityConfig = {
   ...TEST_SECURITY,
@@ -31,7 +31,7 @@ const INTROSPECTION_AUDITS = ['28B9', '2EA1']
 /** These MAY audits send GET requests without the header CSRF prevention requires. */
 const CSRF_BLOCKED_MAY_AUDITS = ['5A70', '6A70', 'D6D5']
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 const gateways = new Map<string, RunningGateway>()
 
 beforeAll(async () => {

@@ -1,19 +1,13 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import {
-  type RunningGateway,
-  startFakeUpstream,
-  startGateway,
-  TEST_SECURITY,
-  TOKEN,
-} from './helpers/harness.js'
+import { type RunningGateway, startGateway, TEST_SECURITY, TOKEN } from './helpers/harness.js'
 
 const REGION = uuid(1, 'b')
 const MANY = Array.from({ length: 11 }, (_, index) => uuid(100 + index, 'b'))
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 /** Tight limits, so each can be crossed by a small, otherwise valid operation. */
 let strict: RunningGateway
 /** The defaults of a deployment with CORS for one origin. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
+import { imageCalls, type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { type RunningGateway, startGateway } from './helpers/harness.js'
 import { parsePrometheusText } from './helpers/prometheus.js'
 
 const REGION = uuid(1, 'd')
@@ -14,7 +14,7 @@ const CAROL = 'carol-token-2f7d'
 let catalogue: UpstreamImage[] = [makeImage({ id: 'img-1', name: 'debian-12' })]
 const carolsOwn = makeImage({ id: 'img-carol', name: 'carols-snapshot' })
 
-async function startUpstream(): Promise<RunningRegionService> {
+async function startUpstream(): Promise<RunningFakeUpstream> {
   return startFakeUpstream(
     { regions: [makeRegion(REGION, 'one')], images: {} },
     {
@@ -46,7 +46,7 @@ async function reusedAnswers(gateway: RunningGateway): Promise<number> {
 }
 
 describe('byte-identical upstream answers', () => {
-  let upstream: RunningRegionService
+  let upstream: RunningFakeUpstream
   let gateway: RunningGateway
   let withoutMemo: RunningGateway
 

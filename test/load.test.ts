@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { type RunningGateway, startGateway } from './helpers/harness.js'
 
 // Bounded: a fixed number of requests on loopback; autocannon stops by itself.
 const REQUESTS = 3000
@@ -24,7 +24,7 @@ function imagesFor(authorization: string, regionId: string) {
   )
 }
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let gateway: RunningGateway
 
 beforeAll(async () => {

@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import { sendError } from '../src/demo/region-service.js'
 import { GatewayMetrics } from '../src/observability/metrics.js'
 import { operationOutcome } from '../src/observability/operation.js'
+import { imageCalls, type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import {
-  imageCalls,
-  type RunningGateway,
-  startFakeUpstream,
-  startGateway,
-  TEST_RESILIENCE,
-  TOKEN,
-} from './helpers/harness.js'
+import { type RunningGateway, startGateway, TEST_RESILIENCE, TOKEN } from './helpers/harness.js'
 import { type MetricFamily, parsePrometheusText, total, value } from './helpers/prometheus.js'
 
 const ALPHA = uuid(1)
@@ -20,7 +13,7 @@ const BROKEN = uuid(3)
 const HELD = uuid(4)
 const UNKNOWN = uuid(99)
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let gateway: RunningGateway
 let releaseHeld: (() => void) | undefined
 let heldArrived: (() => void) | undefined

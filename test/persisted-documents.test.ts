@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { buildSchema, parse, validate } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ImageDetailDocument, KubernetesVersionPickerDocument } from '../client/graphql.js'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import { loadPersistedDocuments } from '../src/plugins/persisted-documents.js'
 import { loadTypeDefs } from '../src/server.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { type RunningGateway, startFakeUpstream, startGateway, TOKEN } from './helpers/harness.js'
+import { type RunningGateway, startGateway, TOKEN } from './helpers/harness.js'
 
 const DOCUMENTS_DIR = new URL('../documents/', import.meta.url)
 const REGION = uuid(1, 'd')
@@ -41,7 +41,7 @@ describe('documents/', () => {
 })
 
 describe('running persisted documents', () => {
-  let upstream: RunningRegionService
+  let upstream: RunningFakeUpstream
   let open: RunningGateway
   let locked: RunningGateway
 

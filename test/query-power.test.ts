@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/images/model.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
 import { CATALOG_REGIONS, catalog } from './helpers/catalog.js'
+import { imageCalls } from './helpers/fake-upstream.js'
 import { makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import { imageCalls, useGatewayOverUpstream } from './helpers/harness.js'
+import { useGatewayOverUpstream } from './helpers/harness.js'
 
 const KUBE_REGION = uuid(9, 'c')
 const images = catalog()

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import type { RegionApiClient } from '../src/upstream/client.js'
 import { upstreamReadinessCheck } from '../src/upstream/readiness.js'
 import { testClient } from './helpers/client.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeRegion, uuid } from './helpers/fixtures.js'
-import { freeLoopbackPort, startFakeUpstream, startGateway, TEST_RESILIENCE } from './helpers/harness.js'
+import { freeLoopbackPort, startGateway, TEST_RESILIENCE } from './helpers/harness.js'
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let answering503: Server
 let url503: string
 let closedUrl: string

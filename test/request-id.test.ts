@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { imageCalls } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { imageCalls, useGatewayOverUpstream } from './helpers/harness.js'
+import { useGatewayOverUpstream } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)

@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { imageCalls, type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { imageCalls, type RunningGateway, startFakeUpstream, startGateway } from './helpers/harness.js'
+import { type RunningGateway, startGateway } from './helpers/harness.js'
 import { type RunningRedis, redisServerAvailable, startRedisServer } from './helpers/redis.js'
 
 const REGION = uuid(1, 'e')
@@ -15,7 +15,7 @@ const SECRET = 'cache-key-secret-of-this-deployment-0123456789'
  * The fake upstream answers each caller with its own images (named after the caller), so a
  * cache or coalescing mix-up shows as another caller's name in a response.
  */
-async function startPerCallerUpstream(latencyMs: number): Promise<RunningRegionService> {
+async function startPerCallerUpstream(latencyMs: number): Promise<RunningFakeUpstream> {
   return startFakeUpstream(
     { regions: [makeRegion(REGION, 'one')], images: {} },
     {
@@ -37,7 +37,7 @@ const names = (body: { data?: { region: { images: { nodes: { name: string }[] } 
   body.data?.region.images.nodes.map((node) => node.name)
 
 describe('coalescing of concurrent identical upstream calls', () => {
-  let upstream: RunningRegionService
+  let upstream: RunningFakeUpstream
   let gateway: RunningGateway
 
   beforeAll(async () => {
@@ -78,7 +78,7 @@ describe('coalescing of concurrent identical upstream calls', () => {
 })
 
 describe('response cache in memory (CACHE_TTL_MS)', () => {
-  let upstream: RunningRegionService
+  let upstream: RunningFakeUpstream
   let gateway: RunningGateway
 
   beforeAll(async () => {
@@ -111,7 +111,7 @@ describe('response cache in memory (CACHE_TTL_MS)', () => {
 describe.runIf(redisServerAvailable() || process.env.CI)('response cache in Redis (REDIS_URL)', () => {
   let redis: RunningRedis
   let redisUrl: string
-  let upstream: RunningRegionService
+  let upstream: RunningFakeUpstream
   let replicaOne: RunningGateway
   let replicaTwo: RunningGateway
 

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import { planImageList } from '../src/images/connection.js'
 import { createLoaders, regionImagesKey } from '../src/loaders.js'
 import { SILENT, testClient } from './helpers/client.js'
+import { imageCalls, type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { imageCalls, startFakeUpstream } from './helpers/harness.js'
 
 const REGION = uuid(1, 'f')
 const plan = planImageList({ status: ['READY'] }, { first: 10 }, 'test')
 
 describe("the models of byte-identical answers (the client's answer memo)", () => {
-  let upstream: RunningRegionService
+  let upstream: RunningFakeUpstream
 
   beforeAll(async () => {
     upstream = await startFakeUpstream({

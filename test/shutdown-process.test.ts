@@ -3,14 +3,14 @@ import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { startFakeUpstream, TOKEN } from './helpers/harness.js'
+import { TOKEN } from './helpers/harness.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const HELD = uuid(1, '7')
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let releaseHeld: () => void = () => undefined
 const held = new Promise<void>((resolve) => {
   releaseHeld = resolve

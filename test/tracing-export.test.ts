@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, type TracingConfig } from '../src/config.js'
 import { DEMO_REGIONS, DEMO_TOKEN } from '../src/demo/fixtures.js'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import { startTracing } from '../src/observability/tracing-sdk.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { startFakeUpstream, startGateway } from './helpers/harness.js'
+import { startGateway } from './helpers/harness.js'
 import { parse, spawnGateway } from './helpers/process.js'
 
 const ALPHA = uuid(1)
@@ -20,7 +20,7 @@ interface Received {
 let collector: Server
 let collectorUrl: string
 const received: Received[] = []
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 
 beforeAll(async () => {
   collector = createServer((req, res) => {

@@ -2,19 +2,12 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { TracingConfig } from '../src/config.js'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import { sendError } from '../src/demo/region-service.js'
 import type { GatewayTracing } from '../src/observability/tracing.js'
 import { startTracing } from '../src/observability/tracing-sdk.js'
+import { imageCalls, type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import {
-  imageCalls,
-  type RunningGateway,
-  startFakeUpstream,
-  startGateway,
-  TEST_RESILIENCE,
-  TOKEN,
-} from './helpers/harness.js'
+import { type RunningGateway, startGateway, TEST_RESILIENCE, TOKEN } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)
@@ -34,7 +27,7 @@ const CONFIG: TracingConfig = {
 
 const exporter = new InMemorySpanExporter()
 let tracing: GatewayTracing
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 let gateway: RunningGateway
 
 beforeAll(async () => {

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningRegionService } from '../src/demo/region-service.js'
 import { sendError } from '../src/demo/region-service.js'
 import { createLogger } from '../src/logger.js'
 import { combineUpstreamObservers } from '../src/observability/upstream-observers.js'
 import type { RegionApiClient, UpstreamCallResult, UpstreamObserver } from '../src/upstream/client.js'
 import { SILENT, testClient } from './helpers/client.js'
+import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
-import { LogCapture, startFakeUpstream, TEST_RESILIENCE, TOKEN } from './helpers/harness.js'
+import { LogCapture, TEST_RESILIENCE, TOKEN } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BROKEN = uuid(2)
 
-let upstream: RunningRegionService
+let upstream: RunningFakeUpstream
 
 beforeAll(async () => {
   upstream = await startFakeUpstream(

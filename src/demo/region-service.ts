@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { UpstreamErrorBody, UpstreamImage, UpstreamRegion } from '../upstream/types.js'
 
@@ -9,30 +15,14 @@ export interface RegionServiceData {
   readonly images: Readonly<Record<string, readonly UpstreamImage[]>>
 }
 
-/** A request as the service saw it, for tests that assert on what crossed the wire. */
-export interface RecordedRequest {
-  readonly method: string
-  readonly path: string
-  readonly query: URLSearchParams
-  readonly headers: IncomingMessage['headers']
-  readonly startedAt: number
-  finishedAt: number | undefined
-}
-
 export interface RegionServiceOptions {
   readonly data: RegionServiceData
   /** Added before every answer, to imitate a remote service. */
   readonly latencyMs?: number
-  /**
-   * Lets a test take over a request (fault injection). Return true when it answered.
-   * Runs after the request is recorded and before authentication.
-   */
-  readonly intercept?: (request: RecordedRequest, response: ServerResponse) => boolean | Promise<boolean>
 }
 
 export interface RunningRegionService {
   readonly url: string
-  readonly requests: RecordedRequest[]
   close(): Promise<void>
 }
 
@@ -47,39 +37,30 @@ const REGIONS_PATH = /^\/api\/v1\/organizations\/([^/]+)\/regions$/
  * A Region Service that behaves like the real one (service version 1.13) for the two
  * operations the gateway calls: UUID checks before auth, 401 without a bearer token, 404 for
  * unknown regions, 500 for kubernetes regions, organizationID/scope/status semantics, results
- * sorted by name. Used as the demo upstream and as the tests' fake upstream.
+ * sorted by name. It keeps nothing of a request once it has answered: it runs as the demo and
+ * docker compose upstream, where every request carries a caller's token.
  */
+export function createRegionServiceHandler(options: RegionServiceOptions): RequestListener {
+  return (req, res) => {
+    answer(options, req, res).catch(() => {
+      if (!res.headersSent) sendError(res, 500, 'server_error', 'unexpected failure')
+      else res.destroy()
+    })
+  }
+}
+
+/** The demo region service on its own server; port 0 takes any free port. */
 export async function startRegionService(
   options: RegionServiceOptions,
   host = '127.0.0.1',
   port = 0,
 ): Promise<RunningRegionService> {
-  const requests: RecordedRequest[] = []
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://region-service')
-    const recorded: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      headers: req.headers,
-      startedAt: performance.now(),
-      finishedAt: undefined,
-    }
-    requests.push(recorded)
-    res.on('close', () => {
-      recorded.finishedAt = performance.now()
-    })
-    handle(options, recorded, res).catch(() => {
-      if (!res.headersSent) sendError(res, 500, 'server_error', 'unexpected failure')
-      else res.destroy()
-    })
-  })
+  const server: Server = createServer(createRegionServiceHandler(options))
   server.keepAliveTimeout = 65_000
   await new Promise<void>((resolve) => server.listen(port, host, resolve))
   const address = server.address() as AddressInfo
   return {
     url: `http://${host}:${address.port}`,
-    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -88,21 +69,21 @@ export async function startRegionService(
   }
 }
 
-async function handle(
+async function answer(
   options: RegionServiceOptions,
-  request: RecordedRequest,
+  req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs))
-  if (options.intercept && (await options.intercept(request, res))) return
-  if (request.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'method not allowed')
+  if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'method not allowed')
 
-  const imagesMatch = IMAGES_PATH.exec(request.path)
-  const regionsMatch = REGIONS_PATH.exec(request.path)
+  const url = new URL(req.url ?? '/', 'http://region-service')
+  const imagesMatch = IMAGES_PATH.exec(url.pathname)
+  const regionsMatch = REGIONS_PATH.exec(url.pathname)
   const pathId = decodeURIComponent((imagesMatch ?? regionsMatch)?.[1] ?? '')
   if (!imagesMatch && !regionsMatch) return sendError(res, 404, 'not_found', 'no such route')
   if (!UUID.test(pathId)) return sendError(res, 400, 'invalid_request', 'path parameter is not a valid UUID')
-  if (!/^Bearer +\S+$/i.test(request.headers.authorization ?? '')) {
+  if (!/^Bearer +\S+$/i.test(req.headers.authorization ?? '')) {
     res.setHeader('www-authenticate', 'Bearer error="invalid_token"')
     return sendError(res, 401, 'access_denied', 'authorization header missing or invalid')
   }
@@ -112,11 +93,11 @@ async function handle(
   if (!region) return sendError(res, 404, 'not_found', 'region not found')
   if (region.spec.type === 'kubernetes')
     return sendError(res, 500, 'server_error', 'region has no image service')
-  const scope = request.query.get('scope') ?? 'available'
-  const states = request.query.getAll('status')
+  const scope = url.searchParams.get('scope') ?? 'available'
+  const states = url.searchParams.getAll('status')
   if (scope !== 'owned' && scope !== 'available')
     return sendError(res, 400, 'invalid_request', 'invalid scope')
-  const organizations = new Set(request.query.getAll('organizationID'))
+  const organizations = new Set(url.searchParams.getAll('organizationID'))
   const images = (options.data.images[pathId] ?? [])
     .filter((image) => visible(image, organizations, scope))
     .filter((image) => states.length === 0 || states.includes(image.status.state))

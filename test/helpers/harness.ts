@@ -3,15 +3,11 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { loadConfig, type ResilienceConfig, type SecurityConfig } from '../../src/config.js'
-import {
-  type RegionServiceData,
-  type RegionServiceOptions,
-  type RunningRegionService,
-  startRegionService,
-} from '../../src/demo/region-service.js'
+import type { RegionServiceData } from '../../src/demo/region-service.js'
 import { createLogger } from '../../src/logger.js'
 import type { Readiness } from '../../src/readiness.js'
 import { createGateway, type Gateway, type GatewaySettings } from '../../src/server.js'
+import { type FakeUpstreamOptions, type RunningFakeUpstream, startFakeUpstream } from './fake-upstream.js'
 
 export const TOKEN = 'test-token-3c1f9a0e'
 
@@ -118,23 +114,6 @@ export async function startGateway(
   }
 }
 
-/** Starts the fake Region Service (the same implementation as the demo) on loopback. */
-export function startFakeUpstream(
-  data: RegionServiceData,
-  options: Omit<RegionServiceOptions, 'data'> = {},
-): Promise<RunningRegionService> {
-  return startRegionService({ data, ...options })
-}
-
-/** Requests to the image list, optionally of one region. */
-export function imageCalls(upstream: RunningRegionService, regionId?: string) {
-  return upstream.requests.filter(
-    (request) =>
-      request.path.endsWith('/images') &&
-      (regionId === undefined || request.path.includes(`/regions/${regionId}/`)),
-  )
-}
-
 /** A loopback port nothing listens on (it was free a moment ago): for refused connections and child servers. */
 export async function freeLoopbackPort(): Promise<number> {
   const server = createServer()
@@ -146,7 +125,7 @@ export async function freeLoopbackPort(): Promise<number> {
 
 /** The fake upstream and the gateway in front of it, shared by the tests of one file. */
 export interface GatewayOverUpstream {
-  readonly upstream: RunningRegionService
+  readonly upstream: RunningFakeUpstream
   readonly gateway: RunningGateway
 }
 
@@ -156,10 +135,10 @@ export interface GatewayOverUpstream {
  */
 export function useGatewayOverUpstream(
   data: RegionServiceData,
-  upstreamOptions: Omit<RegionServiceOptions, 'data'> = {},
+  upstreamOptions: FakeUpstreamOptions = {},
   settings: Partial<GatewaySettings> = {},
 ): GatewayOverUpstream {
-  let upstream: RunningRegionService | undefined
+  let upstream: RunningFakeUpstream | undefined
   let gateway: RunningGateway | undefined
   beforeAll(async () => {
     upstream = await startFakeUpstream(data, upstreamOptions)

@@ -172,6 +172,13 @@ const environmentSchema = z.object({
   CORS_ORIGINS: corsOrigins.optional(),
   GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
+  // HTTP server, sized for a place behind an ingress or load balancer; 0 (Node's "no limit") is refused
+  HTTP_HEADERS_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(30_000),
+  // Longer than the 60 s idle timeout of common load balancers, so they close idle connections first.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 3_600_000).default(65_000),
+  // Below the process's open-file limit, with room for upstream connections and logs.
+  HTTP_MAX_CONNECTIONS: integer(1, 1_000_000).default(10_000),
   // Shutdown
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(25_000),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
@@ -229,6 +236,20 @@ export interface ShutdownConfig {
   readonly delayMs: number
 }
 
+/** Limits of the gateway's HTTP server (see http-server.ts). */
+export interface HttpServerConfig {
+  /** Time to receive a request's head, from the connection's start for its first one; then 408. */
+  readonly headersTimeoutMs: number
+  /** Time to receive a whole request, body included; then 408. */
+  readonly requestTimeoutMs: number
+  /** How long a connection may stay idle between requests. */
+  readonly keepAliveTimeoutMs: number
+  /** Open connections at most; a connection beyond it is closed as soon as it is accepted. */
+  readonly maxConnections: number
+  /** How often the headers and request timeouts are checked (the bound on how late they act). */
+  readonly connectionsCheckingIntervalMs: number
+}
+
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test'
   readonly port: number
@@ -273,6 +294,7 @@ export interface Config {
   readonly tracing: TracingConfig | undefined
   readonly resilience: ResilienceConfig
   readonly security: SecurityConfig
+  readonly http: HttpServerConfig
   readonly shutdown: ShutdownConfig
 }
 
@@ -289,6 +311,12 @@ export interface TracingConfig {
   /** Ratio for the traceidratio samplers. */
   readonly samplerRatio: number
 }
+
+/**
+ * Node checks the timeouts only this often (its default is 30 s), so a connection that never
+ * sends a request would otherwise hold its file descriptor up to that much past the timeout.
+ */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -367,6 +395,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           message: 'is required when REDIS_URL is set (the same random value on every replica)',
         })
       }
+      // zod runs this after a bad value too (e.g. "-1" left a string): relate valid values only.
+      const httpTimeoutsValid = [
+        e.HTTP_HEADERS_TIMEOUT_MS,
+        e.HTTP_REQUEST_TIMEOUT_MS,
+        e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      ].every((ms) => Number.isInteger(ms) && ms >= 1)
+      // Node refuses a server whose headers timeout exceeds its request timeout.
+      if (httpTimeoutsValid && e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['HTTP_HEADERS_TIMEOUT_MS'],
+          message: `must be at most HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS}): the head is part of the request`,
+        })
+      }
+      if (httpTimeoutsValid && e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
+        context.addIssue({
+          code: 'custom',
+          path: ['HTTP_HEADERS_TIMEOUT_MS'],
+          message: `must be at most HTTP_KEEP_ALIVE_TIMEOUT_MS (${e.HTTP_KEEP_ALIVE_TIMEOUT_MS}): a request head that stalls on a reused connection would otherwise be cut by the keep-alive timer without a 408 answer`,
+        })
+      }
       if (e.REGION_API_URL !== undefined && e.DEMO_MODE === true) {
         context.addIssue({
           code: 'custom',
@@ -440,6 +489,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graphiql: e.GRAPHIQL ?? exploring,
       introspection: e.INTROSPECTION ?? exploring,
       fieldSuggestions: nodeEnv === 'development',
+    },
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+      connectionsCheckingIntervalMs: Math.min(CONNECTIONS_CHECKING_INTERVAL_MS, e.HTTP_HEADERS_TIMEOUT_MS),
     },
     shutdown: { graceMs: e.SHUTDOWN_GRACE_MS, delayMs: e.SHUTDOWN_DELAY_MS },
   }

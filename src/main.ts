@@ -1,9 +1,9 @@
-import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { loadConfigOrExit } from './config.js'
 import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
 import { type RunningRegionService, startRegionService } from './demo/region-service.js'
+import { createHttpServer } from './http-server.js'
 import { createLogger } from './logger.js'
 import { createGateway, GRAPHQL_ENDPOINT, gatewayVersion } from './server.js'
 import { exitOnSignals, GracefulShutdown } from './shutdown.js'
@@ -65,8 +65,7 @@ async function main(): Promise<void> {
     },
     logger,
   )
-  const server = createServer(gateway.yoga)
-  server.keepAliveTimeout = 61_000
+  const server = createHttpServer(gateway.yoga, config.http, logger)
   const shutdown = new GracefulShutdown({
     server,
     readiness: gateway.readiness,

@@ -131,6 +131,61 @@ describe('reliability and security settings', () => {
     ])
   })
 
+  it('has HTTP server limits meant for a place behind a load balancer', () => {
+    expect(loadConfig(UPSTREAM).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 65_000,
+      maxConnections: 10_000,
+      connectionsCheckingIntervalMs: 1000,
+    })
+    expect(
+      loadConfig({
+        ...UPSTREAM,
+        HTTP_HEADERS_TIMEOUT_MS: '500',
+        HTTP_REQUEST_TIMEOUT_MS: '2000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+        HTTP_MAX_CONNECTIONS: '100',
+      }).http,
+    ).toEqual({
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 2000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 100,
+      connectionsCheckingIntervalMs: 500,
+    })
+  })
+
+  it('lists bad HTTP server limits, and the relations between them Node needs', () => {
+    expect(
+      problems({
+        ...UPSTREAM,
+        HTTP_HEADERS_TIMEOUT_MS: '0',
+        HTTP_REQUEST_TIMEOUT_MS: 'soon',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '-1',
+        HTTP_MAX_CONNECTIONS: '0',
+      }),
+    ).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: Too small: expected number to be >=1 (got "0")',
+      'HTTP_REQUEST_TIMEOUT_MS: must be a whole number (got "soon")',
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS: must be a whole number (got "-1")',
+      'HTTP_MAX_CONNECTIONS: Too small: expected number to be >=1 (got "0")',
+    ])
+    expect(problems({ ...UPSTREAM, HTTP_HEADERS_TIMEOUT_MS: '40000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (30000): the head is part of the request (got "40000")',
+    ])
+    expect(
+      problems({
+        ...UPSTREAM,
+        HTTP_HEADERS_TIMEOUT_MS: '20000',
+        HTTP_REQUEST_TIMEOUT_MS: '60000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+      }),
+    ).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_KEEP_ALIVE_TIMEOUT_MS (5000): a request head that stalls on a reused connection would otherwise be cut by the keep-alive timer without a 408 answer (got "20000")',
+    ])
+  })
+
   it('refuses to serve demo data in production unless asked to', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual([
       'REGION_API_URL: is required when NODE_ENV=production (set DEMO_MODE=true to serve the embedded demo data instead)',

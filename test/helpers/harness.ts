@@ -2,8 +2,14 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
-import { loadConfig, type ResilienceConfig, type SecurityConfig } from '../../src/config.js'
+import {
+  type HttpServerConfig,
+  loadConfig,
+  type ResilienceConfig,
+  type SecurityConfig,
+} from '../../src/config.js'
 import type { RegionServiceData } from '../../src/demo/region-service.js'
+import { createHttpServer } from '../../src/http-server.js'
 import { createLogger } from '../../src/logger.js'
 import type { Readiness } from '../../src/readiness.js'
 import { createGateway, type Gateway, type GatewaySettings } from '../../src/server.js'
@@ -24,6 +30,9 @@ export const TEST_RESILIENCE: ResilienceConfig = {
 
 /** The defaults for NODE_ENV=test: suggestions off, GraphiQL and introspection on, no CORS. */
 export const TEST_SECURITY: SecurityConfig = testDefaults.security
+
+/** The configured HTTP server limits; limit tests override some. */
+export const TEST_HTTP: HttpServerConfig = testDefaults.http
 
 /** Log lines captured from the gateway's pino logger, as raw JSON text and parsed. */
 export class LogCapture extends Writable {
@@ -66,6 +75,7 @@ export interface RunningGateway {
 export async function startGateway(
   regionApiUrl: string,
   overrides: Partial<GatewaySettings> = {},
+  http: Partial<HttpServerConfig> = {},
 ): Promise<RunningGateway> {
   const logs = new LogCapture()
   const logger = createLogger({ level: 'debug', destination: logs })
@@ -87,7 +97,7 @@ export async function startGateway(
     },
     logger,
   )
-  const server: Server = createServer(gateway.yoga)
+  const server: Server = createHttpServer(gateway.yoga, { ...TEST_HTTP, ...http }, logger)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {

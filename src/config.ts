@@ -182,6 +182,7 @@ const environmentSchema = z.object({
   // Shutdown
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(25_000),
   SHUTDOWN_DELAY_MS: integer(0, 600_000).default(0),
+  SHUTDOWN_IDLE_SETTLE_MS: integer(0, 60_000).default(1000),
 })
 
 /** Every environment variable the gateway reads (deployment files are checked against it). */
@@ -230,10 +231,15 @@ export interface SecurityConfig {
 }
 
 export interface ShutdownConfig {
-  /** How long in-flight requests may take to finish after a shutdown signal. */
+  /** How long requests may take to finish once the listener is closed (the settle included). */
   readonly graceMs: number
   /** How long /readyz answers 503 before the listener closes (SIGTERM only). */
   readonly delayMs: number
+  /**
+   * How long idle keep-alive connections stay open once the listener is closed, so a request a
+   * client is already sending on one is answered (with `Connection: close`) instead of reset.
+   */
+  readonly idleSettleMs: number
 }
 
 /** Limits of the gateway's HTTP server (see http-server.ts). */
@@ -497,7 +503,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: e.HTTP_MAX_CONNECTIONS,
       connectionsCheckingIntervalMs: Math.min(CONNECTIONS_CHECKING_INTERVAL_MS, e.HTTP_HEADERS_TIMEOUT_MS),
     },
-    shutdown: { graceMs: e.SHUTDOWN_GRACE_MS, delayMs: e.SHUTDOWN_DELAY_MS },
+    shutdown: {
+      graceMs: e.SHUTDOWN_GRACE_MS,
+      delayMs: e.SHUTDOWN_DELAY_MS,
+      idleSettleMs: e.SHUTDOWN_IDLE_SETTLE_MS,
+    },
   }
 }
 

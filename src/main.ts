@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     server,
     readiness: gateway.readiness,
     graceMs: config.shutdown.graceMs,
+    idleSettleMs: config.shutdown.idleSettleMs,
     delayMs: config.shutdown.delayMs,
     log: logger,
     cleanup: async () => {

@@ -1,4 +1,5 @@
 import type { Server, ServerResponse } from 'node:http'
+import { Server as NetServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from './logger.js'
 import type { Readiness } from './readiness.js'
@@ -6,17 +7,25 @@ import type { Readiness } from './readiness.js'
 export interface GracefulShutdownOptions {
   readonly server: Server
   readonly readiness: Readiness
-  /** How long in-flight requests may take to finish once the listener is closed. */
+  /** How long requests may take to finish once the listener is closed (the settle included). */
   readonly graceMs: number
   /** How long /readyz answers 503 while the listener still accepts, so load balancers stop routing here first. */
   readonly delayMs: number
+  /**
+   * How long idle keep-alive connections stay open once the listener is closed: a client may
+   * already be sending its next request on one, and is answered (with `Connection: close`)
+   * instead of reset.
+   */
+  readonly idleSettleMs: number
   readonly log: Logger
   /** Releases what the server used (upstream pool, demo service) once requests are done. */
   readonly cleanup?: () => Promise<void>
+  /** Waits out the readiness delay and the settle; tests pass one they control. */
+  readonly wait?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 export interface ShutdownOutcome {
-  /** True when every in-flight request finished within the grace period. */
+  /** True when every connection closed by itself within the grace period. */
   readonly drained: boolean
   /** Requests cut off when the grace period ran out. */
   readonly abandoned: number
@@ -25,16 +34,19 @@ export interface ShutdownOutcome {
 /** Bounds cleanup (closing pools) after requests are done, so shutdown never hangs on it. */
 const CLEANUP_BUDGET_MS = 2000
 
+const sleepUnlessAborted = (ms: number, signal?: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, signal && { signal }).catch(() => undefined)
+
 /**
  * Graceful shutdown of one HTTP server: turn unready, optionally keep serving for `delayMs`,
- * stop accepting connections, let in-flight requests finish for up to `graceMs`, cut what is
- * left, clean up. Tracks requests itself, so it works with any request handler.
+ * stop accepting connections, answer what arrives on open connections with `Connection:
+ * close`, close idle keep-alive connections after a settle, let requests finish for up to
+ * `graceMs`, cut what is left, clean up. Tracks requests itself, so it works with any handler.
  */
 export class GracefulShutdown {
   readonly #options: GracefulShutdownOptions
   readonly #inFlight = new Set<ServerResponse>()
   #draining = false
-  #onIdle: (() => void) | undefined
   #result: Promise<ShutdownOutcome> | undefined
 
   constructor(options: GracefulShutdownOptions) {
@@ -42,12 +54,8 @@ export class GracefulShutdown {
     // First listener, so the connection header is set before the handler answers.
     options.server.prependListener('request', (_request, response: ServerResponse) => {
       this.#inFlight.add(response)
-      // Keep-alive connections are closed after their current request once draining.
       if (this.#draining) response.setHeader('connection', 'close')
-      response.once('close', () => {
-        this.#inFlight.delete(response)
-        if (this.#inFlight.size === 0) this.#onIdle?.()
-      })
+      response.once('close', () => this.#inFlight.delete(response))
     })
   }
 
@@ -63,23 +71,36 @@ export class GracefulShutdown {
   }
 
   async #run(reason: string, skipDelay: boolean): Promise<ShutdownOutcome> {
-    const { server, readiness, log } = this.#options
+    const { server, readiness, log, graceMs, idleSettleMs } = this.#options
+    const wait = this.#options.wait ?? sleepUnlessAborted
     readiness.markShuttingDown()
     const delayMs = skipDelay ? 0 : this.#options.delayMs
-    log.info({ reason, inFlight: this.inFlight, delayMs, graceMs: this.#options.graceMs }, 'shutting down')
-    if (delayMs > 0) await sleep(delayMs)
+    log.info({ reason, inFlight: this.inFlight, delayMs, idleSettleMs, graceMs }, 'shutting down')
+    if (delayMs > 0) await wait(delayMs)
 
-    this.#draining = true
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    this.#drain()
+    // http.Server#close() would also close idle connections at once (Node >= 19), resetting
+    // clients that are sending on one right now; net.Server#close() only closes the listener.
+    // It calls back once the last connection is gone.
+    const closed = new Promise<boolean>((resolve) =>
+      NetServer.prototype.close.call(server, () => resolve(true)),
+    )
+    let graceTimer: NodeJS.Timeout | undefined
+    const graceOver = new Promise<boolean>((resolve) => {
+      graceTimer = setTimeout(() => resolve(false), graceMs)
+    })
+    const settled = new AbortController()
+    await Promise.race([closed, graceOver, wait(idleSettleMs, settled.signal)])
+    settled.abort()
+    // Whoever meant to reuse an idle connection has done so by now; the rest are let go.
     server.closeIdleConnections()
-    const drained = await this.#waitForIdle(this.#options.graceMs)
+    const drained = await Promise.race([closed, graceOver])
+    clearTimeout(graceTimer)
     const abandoned = this.inFlight
     if (!drained) {
       log.warn({ abandoned }, 'grace period over: closing connections with requests still in flight')
+      server.closeAllConnections()
     }
-    // Every request is answered (or abandoned): what is left are keep-alive sockets whose last
-    // request started before draining, which would otherwise hold close() for their idle timeout.
-    server.closeAllConnections()
     await closed
     if (this.#options.cleanup) {
       await Promise.race([
@@ -90,19 +111,15 @@ export class GracefulShutdown {
     return { drained, abandoned }
   }
 
-  #waitForIdle(graceMs: number): Promise<boolean> {
-    if (this.#inFlight.size === 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#onIdle = undefined
-        resolve(false)
-      }, graceMs)
-      this.#onIdle = () => {
-        clearTimeout(timer)
-        this.#onIdle = undefined
-        resolve(true)
-      }
-    })
+  /** From now on every answer closes its connection, answers already being written included. */
+  #drain(): void {
+    this.#draining = true
+    for (const response of this.#inFlight) {
+      if (!response.headersSent) response.setHeader('connection', 'close')
+    }
+    // An answer whose head went out before draining keeps its connection open; Node reads this
+    // when the answer ends, so such a connection is closed after a settle's idleness too.
+    this.#options.server.keepAliveTimeout = Math.max(1, this.#options.idleSettleMs)
   }
 }
 

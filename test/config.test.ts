@@ -80,7 +80,7 @@ describe('reliability and security settings', () => {
       maxCost: 30_000,
       maxRequestBodyBytes: 102_400,
     })
-    expect(config.shutdown).toEqual({ graceMs: 25_000, delayMs: 0 })
+    expect(config.shutdown).toEqual({ graceMs: 25_000, delayMs: 0, idleSettleMs: 1000 })
     expect(config.heapGrowthPercent).toBe(60)
     expect(config).toMatchObject({
       upstreamAnswerMemoBytes: 32 * MiB,
@@ -183,6 +183,16 @@ describe('reliability and security settings', () => {
       }),
     ).toEqual([
       'HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_KEEP_ALIVE_TIMEOUT_MS (5000): a request head that stalls on a reused connection would otherwise be cut by the keep-alive timer without a 408 answer (got "20000")',
+    ])
+  })
+
+  it('lets the shutdown settle be set, within bounds', () => {
+    expect(loadConfig({ ...UPSTREAM, SHUTDOWN_IDLE_SETTLE_MS: '0' }).shutdown.idleSettleMs).toBe(0)
+    expect(problems({ ...UPSTREAM, SHUTDOWN_IDLE_SETTLE_MS: '120000' })).toEqual([
+      'SHUTDOWN_IDLE_SETTLE_MS: Too big: expected number to be <=60000 (got "120000")',
+    ])
+    expect(problems({ ...UPSTREAM, SHUTDOWN_IDLE_SETTLE_MS: '1s' })).toEqual([
+      'SHUTDOWN_IDLE_SETTLE_MS: must be a whole number (got "1s")',
     ])
   })
 

@@ -158,8 +158,8 @@ describe('the gateway process on SIGTERM', () => {
       ),
     ).toBe('503')
     // ... then the listener closes while the request is still in flight. A probe that connects
-    // in the instant the listener closes is reset (accepted, then closed as idle) instead of
-    // refused: both mean "not accepting", and the next probe is refused.
+    // in the instant the listener closes is reset (queued by the kernel, never accepted by the
+    // gateway) instead of refused: both mean "not accepting", and the next probe is refused.
     expect(
       await eventually(
         () => readyz(port),

@@ -3,6 +3,9 @@ import type { UpstreamImage } from '../src/upstream/types.js'
 
 export const BENCH_ORGANIZATION = '11111111-1111-4111-8111-111111111111'
 
+/** Tokens containing this fail on every call of the bench's upstream (the hostile mix's failing tenant). */
+export const FAILING_TENANT = 'failing-tenant'
+
 /** A deterministic region id for bench region n. */
 export function benchRegionId(n: number): string {
   return `bbbbbbbb-0000-4000-8000-${n.toString(16).padStart(12, '0')}`

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { benchImages, benchRegionId } from './data.js'
+import { benchImages, benchRegionId, FAILING_TENANT } from './data.js'
 
 /**
  * A fast Region Service stand-in for benchmarks. Like the real service, it renders its answer
@@ -8,8 +8,9 @@ import { benchImages, benchRegionId } from './data.js'
  * then it sends bytes rendered once, so a scenario measures the gateway rather than this
  * process. A region that `varies` answers every call with different bytes (its first image's
  * description counts the calls), as if every caller saw a different list: the gateway cannot
- * reuse an earlier parse. Run as its own process (argv: a JSON list of region specs); prints
- * its URL.
+ * reuse an earlier parse. An `endless` region's answer never ends. Every call with a token of
+ * FAILING_TENANT fails with 500, as if the service broke for that tenant only. Run as its own
+ * process (argv: a JSON list of region specs); prints its URL.
  */
 interface RegionSpec {
   readonly region: number
@@ -17,7 +18,10 @@ interface RegionSpec {
   readonly latencyMs?: number
   readonly prerendered?: boolean
   readonly varies?: boolean
+  readonly endless?: boolean
 }
+
+const ENDLESS_CHUNK = Buffer.from(`[${'{"padding":"0123456789abcdef0123456789abcdef"},'.repeat(1400)}`)
 
 const specs = JSON.parse(process.argv[2] ?? '[]') as RegionSpec[]
 interface Answer {
@@ -25,6 +29,7 @@ interface Answer {
   readonly rendered: Buffer | undefined
   readonly latencyMs: number
   readonly varies: boolean
+  readonly endless: boolean
 }
 const answers = new Map<string, Answer>()
 for (const spec of specs) {
@@ -34,6 +39,7 @@ for (const spec of specs) {
     rendered: spec.prerendered ? Buffer.from(JSON.stringify(images)) : undefined,
     latencyMs: spec.latencyMs ?? 0,
     varies: spec.varies === true,
+    endless: spec.endless === true,
   })
 }
 let calls = 0
@@ -63,6 +69,20 @@ const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/'
   const found = answers.get(path)
   const send = () => {
+    if (req.headers.authorization?.includes(FAILING_TENANT)) {
+      res.writeHead(500, { 'content-type': 'application/json' })
+      res.end('{"error":"server_error","error_description":"fails for this tenant","trace_id":"bench"}')
+      return
+    }
+    if (found?.endless) {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const more = () => {
+        while (!res.destroyed && res.write(ENDLESS_CHUNK));
+      }
+      res.on('drain', more)
+      more()
+      return
+    }
     const body = found ? render(found) : path.endsWith('/regions') ? regions : undefined
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' })

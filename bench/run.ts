@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
 import { request } from 'undici'
 import { BENCH_ORGANIZATION, benchRegionId } from './data.js'
+import { type HostileMixResult, hostileMix } from './hostile-mix.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const SECONDS = (full: number) => (QUICK ? 1 : full)
@@ -29,6 +30,8 @@ const SLOW = Array.from({ length: 20 }, (_, index) => 101 + index)
 const LARGE = 200
 /** Answers every call with different bytes: scenario 1 without any reuse of an earlier parse. */
 const VARIED = 300
+/** Answers that never end, for scenario 6. */
+const ENDLESS = Array.from({ length: 20 }, (_, index) => 401 + index)
 
 const IMAGE_FIELDS = `id imageId regionId name description tags { name value } createdAt createdBy modifiedAt modifiedBy
   architecture sizeGiB virtualization state ownerOrganizationId source
@@ -107,6 +110,7 @@ async function startUpstream(): Promise<{ child: ChildProcess; url: string }> {
     ...SLOW.map((region) => ({ region, images: 20, latencyMs: 100 })),
     // Rendered once: scenario 4 compares the gateway with fetch + JSON.parse of the same bytes.
     { region: LARGE, images: 10_000, prerendered: true },
+    ...ENDLESS.map((region) => ({ region, images: 0, endless: true })),
   ]
   return startScript('./fake-upstream.ts', [JSON.stringify(specs)])
 }
@@ -574,6 +578,17 @@ async function main(): Promise<void> {
     const rssLate = median(samples.slice(-10))
     const rssEnd = samples[samples.length - 1] ?? 0
     const degraded = degradedBeforeScenario5 + (await degradedOperations(fresh.url))
+    fresh.child.kill('SIGTERM')
+
+    console.error('scenario 6: a normal client beside attackers (the hostile mix)')
+    // On a gateway of its own: the attackers' operations are meant to fail, and do not count
+    // as degraded operations of the scenarios above.
+    const target = await startGateway(upstream.url)
+    const s6 = await hostileMix(
+      { url: target.url, pid: target.child.pid as number },
+      { normal: [SINGLE, ...MANY.slice(0, 3)], filtered: MANY.slice(3, 5), endless: ENDLESS },
+      SECONDS(60),
+    )
 
     const results = {
       machine: { cores: cpus().length, node: process.version, quick: QUICK, date: new Date().toISOString() },
@@ -632,6 +647,7 @@ async function main(): Promise<void> {
         samples,
         rssOfGatewayAfterScenarios1to4MiB: rssAfterScenarios,
       },
+      scenario6: s6,
     }
     mkdirSync(OUT_DIR, { recursive: true })
     writeFileSync(new URL('latest.json', OUT_DIR), `${JSON.stringify(results, null, 2)}\n`)
@@ -657,6 +673,8 @@ async function main(): Promise<void> {
     ].reduce((sum, run) => sum + run.failures, 0)
     if (failures > 0) throw new Error(`${failures} requests failed during the benchmark`)
     if (degraded > 0) throw new Error(`${degraded} operations were answered with errors during the benchmark`)
+    if (s6.normal.errors > 0)
+      throw new Error(`the normal client saw ${s6.normal.errors} errors beside the attackers`)
   } finally {
     stopChildren()
   }
@@ -716,6 +734,7 @@ type Results = {
     growthMiB: number
     rssOfGatewayAfterScenarios1to4MiB: number
   }
+  scenario6: HostileMixResult
 }
 
 /** MiB, with MB (10^6 bytes) beside it: the targets are stated in MB. */
@@ -761,6 +780,8 @@ Gateway: \`node dist/main.js\` with the container image's runtime environment ($
 | 4 | gateway with CACHE_TTL_MS, repeated query | p50 ${r.scenario4.cachedP50Ms} ms | < 10 ms |
 | 5 | 60 s at 50 connections (scenario 2 query), on a gateway started for it | ${r.scenario5.requestsPerSecond} req/s; RSS at the end ${mib(r.scenario5.rssAtEndMiB)}; median ${mib(r.scenario5.rssMedian5To15sMiB)} over 5-15 s, ${mib(r.scenario5.rssMedianLast10sMiB)} over the last 10 s (growth ${r.scenario5.growthMiB} MiB) | < 200 MB, no steady growth |
 | 5 | beside it: RSS of the gateway that ran scenarios 1-4 (idle; its memo holds the 10,000-image answer) | ${mib(r.scenario5.rssOfGatewayAfterScenarios1to4MiB)} | |
+| 6 | hostile mix, ${r.scenario6.seconds} s on a gateway started for it: a normal client (2 loops over 4 regions, one of them the failing tenant's too) beside attackers sending distinct ~90 KB filters (${r.scenario6.attacks.filters}), distinct ~88 KB documents (${r.scenario6.attacks.documents}), queries over 20 endless answers (${r.scenario6.attacks.endless}) and calls of a tenant the upstream fails (${r.scenario6.attacks.failingTenant}) | normal client: ${r.scenario6.normal.requests} requests, ${r.scenario6.normal.errors} errors, p50 ${r.scenario6.normal.p50} ms, p99 ${r.scenario6.normal.p99} ms | no errors |
+| 6 | the gateway's peak RSS over the hostile mix (VmHWM; highest sampled every 250 ms; at the end) | ${mib(r.scenario6.gatewayRss.peakMiB)}; ${mib(r.scenario6.gatewayRss.maxSampledMiB)}; ${mib(r.scenario6.gatewayRss.endMiB)} | < 300 MB |
 
 Timeouts in scenario 5 (no answer within autocannon's 10 s): ${r.scenario5.timeouts}.
 Failed requests in all load runs: ${[s1.direct, s1.gateway, s1.oneConnection.direct, s1.oneConnection.gateway, s1.everyAnswerDifferent.gateway, s1.everyAnswerDifferent.oneConnection, s1.reference.handler, s1.reference.oneConnection, s1.hopFloors.bytesProxy, s1.hopFloors.parseProxy, s1.oneConnection.countOnly, r.scenario2, r.scenario3, r.scenario3.floor, r.scenario3.tenConnections, r.scenario5].reduce((sum, run) => sum + run.failures, 0)}.

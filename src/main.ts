@@ -41,28 +41,8 @@ async function main(): Promise<void> {
   }
 
   const gateway = createGateway(
-    {
-      regionApiUrl,
-      demoMode: demo !== undefined,
-      upstreamTimeoutMs: config.upstreamTimeoutMs,
-      upstreamMaxBodyBytes: config.upstreamMaxBodyBytes,
-      upstreamBufferBytes: config.upstreamBufferBytes,
-      upstreamConnections: config.upstreamConnections,
-      upstreamAnswerMemoBytes: config.upstreamAnswerMemoBytes,
-      documentCacheBytes: config.documentCacheBytes,
-      maxRegionsPerQuery: config.maxRegionsPerQuery,
-      maxUpstreamCallsPerOperation: config.maxUpstreamCallsPerOperation,
-      persistedDocumentsOnly: config.persistedDocumentsOnly,
-      cacheTtlMs: config.cacheTtlMs,
-      cacheMaxBytes: config.cacheMaxBytes,
-      cacheKeySecret: config.cacheKeySecret,
-      redisUrl: config.redisUrl,
-      resilience: config.resilience,
-      security: config.security,
-      graphiqlToken: demo ? DEMO_TOKEN : undefined,
-      tracing,
-      readinessUpstreamCheck: config.readinessUpstreamCheck,
-    },
+    config,
+    { regionApiUrl, demoMode: demo !== undefined, graphiqlToken: demo ? DEMO_TOKEN : undefined, tracing },
     logger,
   )
   const server = createHttpServer(gateway.yoga, config.http, logger)

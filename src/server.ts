@@ -9,7 +9,7 @@ import {
   RegionImagesSource,
   type RegionImagesStore,
 } from './cache/region-images-source.js'
-import type { ResilienceConfig, SecurityConfig } from './config.js'
+import type { Config } from './config.js'
 import { createContextFactory, type GatewayContext } from './context.js'
 import { isDeliberateError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -40,39 +40,15 @@ export const HEALTH_ENDPOINT = '/healthz'
 export const METRICS_ENDPOINT = '/metrics'
 export const READINESS_ENDPOINT = '/readyz'
 
-export interface GatewaySettings {
+/** What a gateway runs with besides its Config: where its upstream is, and what main.ts started. */
+export interface GatewayRuntime {
+  /** The Region Service's base URL: the configured one, or the embedded demo service's. */
   readonly regionApiUrl: string
   readonly demoMode: boolean
-  readonly upstreamTimeoutMs: number
-  readonly upstreamMaxBodyBytes: number
-  /** Bytes of upstream answers being read at once, over all calls. */
-  readonly upstreamBufferBytes: number
-  readonly upstreamConnections: number
-  /** Memory of byte-identical upstream answers parsed once and shared; 0 or absent = off. */
-  readonly upstreamAnswerMemoBytes?: number
-  /** Memory of parsed and compiled documents kept for reuse; 0 = none kept. */
-  readonly documentCacheBytes: number
-  readonly maxRegionsPerQuery: number
-  readonly maxUpstreamCallsPerOperation: number
-  /** Deadline, retries, concurrency caps and circuit breaker of upstream calls. */
-  readonly resilience: ResilienceConfig
-  /** Query limits, CORS, GraphiQL, introspection, field suggestions, body size. */
-  readonly security: SecurityConfig
-  /** Reuse image lists of the same caller for this long; 0 = off. */
-  readonly cacheTtlMs?: number | undefined
-  readonly cacheMaxBytes?: number | undefined
-  /** Key of the hash naming callers in cache keys and circuits; random per process when absent. */
-  readonly cacheKeySecret?: string | undefined
-  /** Keep cached lists in Redis (shared by replicas) instead of memory. */
-  readonly redisUrl?: string | undefined
-  /** Refuse query texts: run only the persisted documents of documents/ (by hash). */
-  readonly persistedDocumentsOnly?: boolean | undefined
   /** Bearer token prefilled in GraphiQL (demo mode only). */
   readonly graphiqlToken?: string | undefined
   /** OpenTelemetry tracing, when configured (see observability/tracing.ts); off when absent. */
   readonly tracing?: GatewayTracing | undefined
-  /** Whether readiness also requires the Region Service to answer (READINESS_UPSTREAM_CHECK). */
-  readonly readinessUpstreamCheck?: boolean | undefined
 }
 
 export interface Gateway {
@@ -126,47 +102,47 @@ query ReadyImages {
 `
 
 /** Builds the yoga instance: schema from schema/, per-request context, plugins. */
-export function createGateway(settings: GatewaySettings, logger: Logger): Gateway {
+export function createGateway(config: Config, runtime: GatewayRuntime, logger: Logger): Gateway {
   const version = gatewayVersion()
   const persisted = loadPersistedDocuments()
   const persistedBytes = [...persisted].reduce((sum, [id, text]) => sum + 2 * (id.length + text.length), 0)
   const metrics = new GatewayMetrics({ version })
-  const { tracing } = settings
+  const { tracing, regionApiUrl } = runtime
   const regionApi = new RegionApiClient({
-    baseUrl: settings.regionApiUrl,
-    timeoutMs: settings.upstreamTimeoutMs,
-    maxBodyBytes: settings.upstreamMaxBodyBytes,
-    bufferBytes: settings.upstreamBufferBytes,
-    connections: settings.upstreamConnections,
-    answerMemoBytes: settings.upstreamAnswerMemoBytes,
-    resilience: settings.resilience,
+    baseUrl: regionApiUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxBodyBytes: config.upstreamMaxBodyBytes,
+    bufferBytes: config.upstreamBufferBytes,
+    connections: config.upstreamConnections,
+    answerMemoBytes: config.upstreamAnswerMemoBytes,
+    resilience: config.resilience,
     logger,
     observer: combineUpstreamObservers(
-      [metrics.upstreamObserver, tracing && tracingUpstreamObserver(tracing, settings.regionApiUrl)],
+      [metrics.upstreamObserver, tracing && tracingUpstreamObserver(tracing, regionApiUrl)],
       (error) => logger.error({ err: error }, 'upstream observer failed; the call goes on without it'),
     ),
   })
   const regionImages = new RegionImagesSource({
-    ttlMs: settings.cacheTtlMs ?? 0,
-    store: createStore(settings, logger),
+    ttlMs: config.cacheTtlMs,
+    store: createStore(config, logger),
   })
-  const documents = new DocumentCache(settings.documentCacheBytes)
+  const documents = new DocumentCache(config.documentCacheBytes)
   metrics.watchMemory(() => ({
     documents: { bytes: documents.bytes, maxBytes: documents.maxBytes },
     answerMemo: { bytes: regionApi.memory.answerMemoBytes, maxBytes: regionApi.memory.answerMemoLimit },
     // With Redis the response cache holds nothing in this process.
     responseCache: {
       bytes: regionImages.bytes,
-      maxBytes: settings.cacheTtlMs && !settings.redisUrl ? (settings.cacheMaxBytes ?? 0) : 0,
+      maxBytes: config.cacheTtlMs && !config.redisUrl ? config.cacheMaxBytes : 0,
     },
     upstreamBuffers: { bytes: regionApi.memory.bufferedBytes, maxBytes: regionApi.memory.bufferLimit },
     persistedDocuments: { bytes: persistedBytes, maxBytes: persistedBytes },
   }))
   const readiness = new Readiness()
-  const checkUpstreamReadiness = settings.readinessUpstreamCheck
-    ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(settings.upstreamTimeoutMs, 2000) })
+  const checkUpstreamReadiness = config.readinessUpstreamCheck
+    ? upstreamReadinessCheck(regionApi, { timeoutMs: Math.min(config.upstreamTimeoutMs, 2000) })
     : undefined
-  const { security } = settings
+  const { security } = config
   const yoga = createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs: loadTypeDefs(), resolvers }),
     parserAndValidationCache: documents.yogaOptions(),
@@ -185,19 +161,19 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       regionImages,
       logger,
       limits: {
-        maxRegionsPerQuery: settings.maxRegionsPerQuery,
-        maxUpstreamCallsPerOperation: settings.maxUpstreamCallsPerOperation,
+        maxRegionsPerQuery: config.maxRegionsPerQuery,
+        maxUpstreamCallsPerOperation: config.maxUpstreamCallsPerOperation,
       },
-      gateway: { version, demoMode: settings.demoMode },
-      callerKeySecret: settings.cacheKeySecret ?? randomBytes(32),
+      gateway: { version, demoMode: runtime.demoMode },
+      callerKeySecret: config.cacheKeySecret ?? randomBytes(32),
     }),
     logging: yogaLogging(logger),
     graphiql: security.graphiql && {
       title: 'Images gateway',
       defaultQuery: EXAMPLE_QUERY,
       headers: JSON.stringify(
-        settings.graphiqlToken
-          ? { Authorization: `Bearer ${settings.graphiqlToken}` }
+        runtime.graphiqlToken
+          ? { Authorization: `Bearer ${runtime.graphiqlToken}` }
           : { Authorization: 'Bearer ' },
       ),
       shouldPersistHeaders: false,
@@ -220,8 +196,8 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
       }),
       useBrowserCsrfPrevention(),
       ...(security.corsOrigins === '*' || security.corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
-      usePersistedDocuments(persisted, settings.persistedDocumentsOnly ?? false),
-      ...useQueryLimits(security, settings.maxRegionsPerQuery),
+      usePersistedDocuments(persisted, config.persistedDocumentsOnly),
+      ...useQueryLimits(security, config.maxRegionsPerQuery),
       useMetrics(metrics, METRICS_ENDPOINT),
       ...(tracing ? [useTracing(tracing, GRAPHQL_ENDPOINT, logger)] : []),
     ],
@@ -238,13 +214,13 @@ export function createGateway(settings: GatewaySettings, logger: Logger): Gatewa
   }
 }
 
-function createStore(settings: GatewaySettings, logger: Logger): RegionImagesStore | undefined {
-  if (!settings.cacheTtlMs) return undefined
-  if (settings.redisUrl) {
+function createStore(config: Config, logger: Logger): RegionImagesStore | undefined {
+  if (!config.cacheTtlMs) return undefined
+  if (config.redisUrl) {
     const log = logger.child({ component: 'response-cache' })
     // Loaded only when used: ioredis and its dependencies hold about 2 MiB of heap.
     const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
-    const redis = new Redis(settings.redisUrl, {
+    const redis = new Redis(config.redisUrl, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       lazyConnect: false,
@@ -254,8 +230,8 @@ function createStore(settings: GatewaySettings, logger: Logger): RegionImagesSto
     redis.on('error', (error: Error) => log.warn({ err: { message: error.message } }, 'redis unavailable'))
     return new RedisRegionImagesStore(redis, log, {
       images: compileContractValidators().images,
-      maxValueBytes: settings.upstreamMaxBodyBytes,
+      maxValueBytes: config.upstreamMaxBodyBytes,
     })
   }
-  return new MemoryRegionImagesStore(settings.cacheMaxBytes ?? 64 * 1024 * 1024)
+  return new MemoryRegionImagesStore(config.cacheMaxBytes)
 }

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest'
 import { ENVIRONMENT_VARIABLES, loadConfig } from '../src/config.js'
 
 /**
- * docs/configuration.md against src/config.ts. Every markdown table there with a `Variable`
+ * docs/configuration.md against src/environment.ts. Every markdown table there with a `Variable`
  * and a `Default` column is read: one variable per row, in backticks. A default that starts
  * with a value in backticks is checked by setting that value explicitly: the configuration
  * must come out exactly as with the variable unset. Any other default must start with
  * "unset", and is allowed only for variables the schema gives no default.
  */
 const DOC = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8')
-const SOURCE = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8')
+const SOURCE = readFileSync(new URL('../src/environment.ts', import.meta.url), 'utf8')
 
 interface Row {
   readonly variable: string
@@ -51,7 +51,7 @@ function documentedRows(markdown: string): { rows: Row[]; problems: string[] } {
 }
 
 /**
- * The variables declared in config.ts's environmentSchema, and those among them whose zod
+ * The variables declared in environment.ts's environmentSchema, and those among them whose zod
  * declaration has a `.default(...)`.
  */
 function schemaDeclarations(): { declared: Set<string>; withDefault: Set<string> } {
@@ -94,11 +94,11 @@ describe('docs/configuration.md', () => {
     ).toEqual([])
     expect(
       ENVIRONMENT_VARIABLES.filter((name) => !byVariable.has(name)),
-      'read by src/config.ts but not documented',
+      'read by src/environment.ts but not documented',
     ).toEqual([])
     expect(
       names.filter((name) => !ENVIRONMENT_VARIABLES.includes(name)),
-      'documented but not read by src/config.ts',
+      'documented but not read by src/environment.ts',
     ).toEqual([])
   })
 
@@ -106,7 +106,7 @@ describe('docs/configuration.md', () => {
     expect(loadConfig(BASE).tracing).toBeDefined()
   })
 
-  it('reads which variables have a default from src/config.ts', () => {
+  it('reads which variables have a default from src/environment.ts', () => {
     // If the schema's layout changes so that this reading misses variables, this says so.
     expect([...schema.declared].sort()).toEqual([...ENVIRONMENT_VARIABLES].sort())
   })

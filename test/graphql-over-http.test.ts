@@ -2,7 +2,7 @@ import { serverAudits } from 'graphql-http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SecurityConfig } from '../src/config.js'
 import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
-import { type RunningGateway, startGateway, TEST_SECURITY } from './helpers/harness.js'
+import { type GatewayOptions, type RunningGateway, startGateway, TEST_SECURITY } from './helpers/harness.js'
 
 const PRODUCTION: SecurityConfig = {
   ...TEST_SECURITY,
@@ -11,8 +11,8 @@ const PRODUCTION: SecurityConfig = {
   corsOrigins: [],
 }
 
-const SETTINGS: Record<string, { security: SecurityConfig; demoMode: boolean }> = {
-  'production, introspection on': { security: { ...PRODUCTION, introspection: true }, demoMode: false },
+const SETTINGS: Record<string, GatewayOptions> = {
+  'production, introspection on': { security: { ...PRODUCTION, introspection: true } },
   demo: {
     security: {
       ...TEST_SECURITY,
@@ -21,9 +21,9 @@ const SETTINGS: Record<string, { security: SecurityConfig; demoMode: boolean }> 
       fieldSuggestions: true,
       corsOrigins: '*',
     },
-    demoMode: true,
+    runtime: { demoMode: true },
   },
-  production: { security: PRODUCTION, demoMode: false },
+  production: { security: PRODUCTION },
 }
 
 /** These two audits send `__type(name: $name)`, an introspection query: refused when introspection is off. */
@@ -49,7 +49,7 @@ afterAll(async () => {
 describe.each(Object.keys(SETTINGS))('GraphQL over HTTP conformance audits (%s)', (setting) => {
   // The audits send exactly what the spec describes: no token, no CSRF header.
   const audits = serverAudits({ url: () => `${gateways.get(setting)?.url}/graphql` })
-  const introspectionOff = !SETTINGS[setting]?.security.introspection
+  const introspectionOff = !SETTINGS[setting]?.security?.introspection
   const required = audits.filter((audit) => !audit.name.startsWith('MAY'))
 
   it('runs every MUST and SHOULD audit of graphql-http', () => {

@@ -60,7 +60,7 @@ describe('OTLP export', () => {
         OTEL_SERVICE_NAME: 'gateway-under-test',
       }).tracing as TracingConfig
       const tracing = startTracing({ config, serviceVersion: '0.1.0' })
-      const gateway = await startGateway(upstream.url, { tracing })
+      const gateway = await startGateway(upstream.url, { runtime: { tracing } })
       try {
         const { body } = await gateway.query(
           `query Exported { region(id: "${ALPHA}") { images { totalCount } } }`,

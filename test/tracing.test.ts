@@ -49,7 +49,7 @@ beforeAll(async () => {
       },
     },
   )
-  gateway = await startGateway(upstream.url, { tracing })
+  gateway = await startGateway(upstream.url, { runtime: { tracing } })
 })
 
 afterAll(async () => {
@@ -142,7 +142,7 @@ describe('tracing', () => {
 
   it('marks a call its open circuit stopped as CIRCUIT_OPEN, without a status', async () => {
     const tripping = await startGateway(upstream.url, {
-      tracing,
+      runtime: { tracing },
       resilience: { ...TEST_RESILIENCE, breakerFailureThreshold: 1 },
     })
     try {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
 import {
+  type Config,
   type HttpServerConfig,
   loadConfig,
   type ResilienceConfig,
@@ -12,7 +13,7 @@ import type { RegionServiceData } from '../../src/demo/region-service.js'
 import { createHttpServer } from '../../src/http-server.js'
 import { createLogger } from '../../src/logger.js'
 import type { Readiness } from '../../src/readiness.js'
-import { createGateway, type Gateway, type GatewaySettings } from '../../src/server.js'
+import { createGateway, type Gateway, type GatewayRuntime } from '../../src/server.js'
 import { type FakeUpstreamOptions, type RunningFakeUpstream, startFakeUpstream } from './fake-upstream.js'
 
 export const TOKEN = 'test-token-3c1f9a0e'
@@ -33,6 +34,14 @@ export const TEST_SECURITY: SecurityConfig = testDefaults.security
 
 /** The configured HTTP server limits; limit tests override some. */
 export const TEST_HTTP: HttpServerConfig = testDefaults.http
+
+/** The gateway's Config in tests: the defaults, with a shorter upstream timeout and pool. */
+export const TEST_CONFIG: Config = {
+  ...testDefaults,
+  upstreamTimeoutMs: 2000,
+  upstreamConnections: 32,
+  resilience: TEST_RESILIENCE,
+}
 
 /** Log lines captured from the gateway's pino logger, as raw JSON text and parsed. */
 export class LogCapture extends Writable {
@@ -71,30 +80,22 @@ export interface RunningGateway {
   close(): Promise<void>
 }
 
+/** What a test may set: any part of the Config, and of the runtime besides the upstream's URL. */
+export type GatewayOptions = Partial<Config> & {
+  readonly runtime?: Partial<Omit<GatewayRuntime, 'regionApiUrl'>>
+}
+
 /** Starts the real gateway on loopback (port 0) in front of the given upstream URL. */
 export async function startGateway(
   regionApiUrl: string,
-  overrides: Partial<GatewaySettings> = {},
+  { runtime, ...overrides }: GatewayOptions = {},
   http: Partial<HttpServerConfig> = {},
 ): Promise<RunningGateway> {
   const logs = new LogCapture()
   const logger = createLogger({ level: 'debug', destination: logs })
   const gateway = createGateway(
-    {
-      regionApiUrl,
-      demoMode: false,
-      upstreamTimeoutMs: 2000,
-      upstreamMaxBodyBytes: 16 * 1024 * 1024,
-      upstreamBufferBytes: 32 * 1024 * 1024,
-      upstreamConnections: 32,
-      upstreamAnswerMemoBytes: 32 * 1024 * 1024,
-      documentCacheBytes: 32 * 1024 * 1024,
-      maxRegionsPerQuery: 50,
-      maxUpstreamCallsPerOperation: 50,
-      resilience: TEST_RESILIENCE,
-      security: TEST_SECURITY,
-      ...overrides,
-    },
+    { ...TEST_CONFIG, ...overrides },
+    { regionApiUrl, demoMode: false, ...runtime },
     logger,
   )
   const server: Server = createHttpServer(gateway.yoga, { ...TEST_HTTP, ...http }, logger)
@@ -146,7 +147,7 @@ export interface GatewayOverUpstream {
 export function useGatewayOverUpstream(
   data: RegionServiceData,
   upstreamOptions: FakeUpstreamOptions = {},
-  settings: Partial<GatewaySettings> = {},
+  settings: GatewayOptions = {},
 ): GatewayOverUpstream {
   let upstream: RunningFakeUpstream | undefined
   let gateway: RunningGateway | undefined

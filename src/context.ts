@@ -4,7 +4,9 @@ import type { RegionImagesSource } from './cache/region-images-source.js'
 import { type GatewayError, unauthenticated } from './errors.js'
 import { createLoaders, type Loaders } from './loaders.js'
 import type { Logger } from './logger.js'
-import type { CallerRegionApi, RegionApiClient, UpstreamCallRecord } from './upstream/client.js'
+import type { CallerRegionApi } from './upstream/api.js'
+import type { RegionApiClient } from './upstream/client.js'
+import type { UpstreamCallRecord } from './upstream/observer.js'
 
 /** What every resolver gets: one per GraphQL request, never shared between callers. */
 export interface GatewayContext {
@@ -134,7 +136,7 @@ function callerUpstream(
     log: state.log,
     onCall: (call: UpstreamCallRecord) => {
       state.upstreamCalls++
-      if (call.code !== undefined) state.upstreamFailures++
+      if (call.failure !== undefined) state.upstreamFailures++
     },
   })
 }

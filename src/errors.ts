@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql'
 import type { ErrorCode } from './generated/graphql.js'
+import type { UpstreamError, UpstreamErrorKind } from './upstream/upstream-error.js'
 
 export type { ErrorCode }
 
@@ -58,6 +59,35 @@ export function codeForUpstreamStatus(status: number): ErrorCode {
   if (status === 403) return 'FORBIDDEN'
   if (status === 404) return 'NOT_FOUND'
   return 'UPSTREAM_ERROR'
+}
+
+/** The catalogue's code for how an upstream call failed. */
+export function upstreamErrorCode(kind: UpstreamErrorKind, status: number | undefined): ErrorCode {
+  switch (kind) {
+    case 'status':
+      return codeForUpstreamStatus(status ?? 500)
+    case 'timeout':
+    case 'deadline':
+      return 'UPSTREAM_TIMEOUT'
+    case 'invalid-answer':
+      return 'UPSTREAM_INVALID_RESPONSE'
+    case 'overloaded':
+      return 'GATEWAY_OVERLOADED'
+    case 'bad-argument':
+      return 'BAD_USER_INPUT'
+    default:
+      // unreachable, cancelled (nobody sees it), circuit-open
+      return 'UPSTREAM_UNAVAILABLE'
+  }
+}
+
+/** The loader boundary's mapping: an upstream failure as the error a caller sees. */
+export function fromUpstreamError(error: UpstreamError): GatewayError {
+  return new GatewayError(upstreamErrorCode(error.kind, error.status), error.message, {
+    status: error.status,
+    traceId: error.traceId,
+    regionId: error.regionId,
+  })
 }
 
 /** Turns anything a region lookup rejected with into a GatewayError; unknown errors get a safe generic one. */

@@ -1,11 +1,12 @@
 import DataLoader from 'dataloader'
 import type { RegionImagesSource } from './cache/region-images-source.js'
-import { queryLimitExceeded } from './errors.js'
+import { fromUpstreamError, queryLimitExceeded } from './errors.js'
 import type { ImageScope } from './generated/graphql.js'
 import { RegionImages } from './images/connection.js'
 import { type RegionModel, toRegionModel } from './regions/model.js'
-import type { CallerRegionApi } from './upstream/client.js'
+import type { CallerRegionApi } from './upstream/api.js'
 import type { UpstreamImage } from './upstream/types.js'
+import { UpstreamError } from './upstream/upstream-error.js'
 
 /** What one upstream image-list call is about; status and paging are applied in the gateway. */
 export interface RegionImagesKey {
@@ -159,6 +160,8 @@ async function fetchRegionImages(
   return answer
 }
 
+/** What a load rejects with: upstream failures in the error catalogue's words. */
 function asError(error: unknown): Error {
+  if (error instanceof UpstreamError) return fromUpstreamError(error)
   return error instanceof Error ? error : new Error(String(error))
 }

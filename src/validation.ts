@@ -1,10 +1,5 @@
 import { badUserInput } from './errors.js'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value)
-}
+import { isUuid } from './uuid.js'
 
 /** Rejects a non-UUID id before it can reach an upstream URL; returns it in lower case. */
 export function requireUuid(value: string, argument: string): string {

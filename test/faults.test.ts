@@ -418,7 +418,7 @@ describe('the per-region circuit breaker', () => {
       expect(skipped.length).toBeGreaterThan(0)
       for (const record of skipped)
         expect(record).toMatchObject({
-          upstream: { regionId: BROKEN, code: 'CIRCUIT_OPEN' },
+          upstream: { regionId: BROKEN, failure: 'circuit-open' },
           stoppedBy: 'region',
         })
     } finally {

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendError } from '../src/demo/region-service.js'
 import { createLogger } from '../src/logger.js'
 import { combineUpstreamObservers } from '../src/observability/upstream-observers.js'
-import type { RegionApiClient, UpstreamCallResult, UpstreamObserver } from '../src/upstream/client.js'
+import type { RegionApiClient } from '../src/upstream/client.js'
+import type { UpstreamCallResult, UpstreamObserver } from '../src/upstream/observer.js'
 import { SILENT, testClient } from './helpers/client.js'
 import { type RunningFakeUpstream, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, uuid } from './helpers/fixtures.js'
@@ -84,7 +85,9 @@ describe('the upstream client’s observer hook', () => {
     try {
       await caller.listImages({ regionId: ALPHA, organizationIds: [ORG_A], scope: 'owned' })
       await expect(caller.listImages({ regionId: BROKEN, organizationIds: [] })).rejects.toMatchObject({
-        code: 'UPSTREAM_ERROR',
+        name: 'UpstreamError',
+        kind: 'status',
+        status: 502,
       })
     } finally {
       await client.close()
@@ -112,8 +115,8 @@ describe('the upstream client’s observer hook', () => {
     expect(seen).toEqual([
       ['first', 'start', { ...start, regionId: ALPHA, requestId: 'req-observer-1' }],
       ['second', 'start', { ...start, regionId: ALPHA, requestId: 'req-observer-1' }],
-      ['first', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, code: undefined })],
-      ['second', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, code: undefined })],
+      ['first', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, failure: undefined })],
+      ['second', 'end', expect.objectContaining({ regionId: ALPHA, status: 200, failure: undefined })],
       ['first', 'start', { ...start, regionId: BROKEN, requestId: 'req-observer-1' }],
       ['second', 'start', { ...start, regionId: BROKEN, requestId: 'req-observer-1' }],
       ['first', 'retry', 2, 'HTTP 502'],
@@ -126,11 +129,11 @@ describe('the upstream client’s observer hook', () => {
         expect.objectContaining({
           regionId: BROKEN,
           status: 502,
-          code: 'UPSTREAM_ERROR',
+          failure: 'status',
           upstreamTraceId: 'trace-502',
         }),
       ],
-      ['second', 'end', expect.objectContaining({ regionId: BROKEN, status: 502, code: 'UPSTREAM_ERROR' })],
+      ['second', 'end', expect.objectContaining({ regionId: BROKEN, status: 502, failure: 'status' })],
     ])
     for (const entry of seen) {
       const [, kind, result] = entry as [string, string, UpstreamCallResult]

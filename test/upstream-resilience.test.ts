@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { sendError } from '../src/demo/region-service.js'
 import {
   CircuitBreakers,
   type CircuitScope,
@@ -11,6 +12,10 @@ import {
   QueueTimeoutError,
 } from '../src/upstream/concurrency-limit.js'
 import { parseRetryAfter, retryDelayMs } from '../src/upstream/retry-policy.js'
+import { SILENT, testClient } from './helpers/client.js'
+import { startFakeUpstream } from './helpers/fake-upstream.js'
+import { makeRegion, uuid } from './helpers/fixtures.js'
+import { TEST_RESILIENCE } from './helpers/harness.js'
 
 describe('retryDelayMs', () => {
   const policy = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000 }
@@ -158,6 +163,19 @@ describe('CircuitBreakers', () => {
     expect(breaker.state('r')).toBe('closed')
   })
 
+  it('lets a caller whose probe failed probe again after a cool-down of its own', () => {
+    const { breaker, clock, call } = breakers(1)
+    call('r', 'alice', 'failed')
+    call('r', 'bob', 'failed')
+    clock.now = 1000
+    call('r', 'alice', 'failed')
+    expect(breaker.admit('r', 'alice')).toMatchObject({ admitted: false, retryInMs: 1000 })
+    // Nobody else reads the region: Alice is not locked out of it once it recovers.
+    clock.now = 2000
+    expect(call('r', 'alice', 'succeeded')).toMatchObject({ admitted: true })
+    expect(breaker.state('r')).toBe('closed')
+  })
+
   it('opens again, for a whole new cool-down, when probes of more than one caller fail', () => {
     const { breaker, clock, call } = breakers(1)
     call('r', 'alice', 'failed')
@@ -261,5 +279,43 @@ describe('ConcurrencyLimit', () => {
     // Already gone: refused at once, even with a slot free.
     await expect(limit.acquire(1000, givingUp.signal)).rejects.toBeInstanceOf(AcquireCancelledError)
     expect(limit.active).toBe(0)
+  })
+})
+
+describe('retries of the upstream client', () => {
+  it('end at once, and send nothing more, when the client goes away during the backoff', async () => {
+    const REGION = uuid(1, 'e')
+    const upstream = await startFakeUpstream(
+      { regions: [makeRegion(REGION, 'busy')], images: {} },
+      {
+        // Asks for a 30 s pause: longer than the test may take, so only the abort can end it.
+        intercept: (_request, res) => {
+          res.setHeader('retry-after', '30')
+          sendError(res, 503, 'server_error', 'busy')
+          return true
+        },
+      },
+    )
+    const client = testClient(upstream.url, {
+      resilience: {
+        ...TEST_RESILIENCE,
+        retries: 2,
+        retryMaxDelayMs: 60_000,
+        operationDeadlineMs: 120_000,
+      },
+    })
+    try {
+      const leaving = new AbortController()
+      const call = client
+        .forCaller({ authorization: 'Bearer t', callerKey: 't', requestId: 'r', log: SILENT })
+        .listImages({ regionId: REGION, organizationIds: [] }, leaving.signal)
+      await expect.poll(() => upstream.requests.length).toBe(1)
+      leaving.abort()
+      await expect(call).rejects.toMatchObject({ name: 'UpstreamError', kind: 'cancelled' })
+      expect(upstream.requests).toHaveLength(1)
+    } finally {
+      await client.close()
+      await upstream.close()
+    }
   })
 })

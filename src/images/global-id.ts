@@ -1,4 +1,4 @@
-import { isUuid } from '../validation.js'
+import { isUuid } from '../uuid.js'
 
 const IMAGE_PREFIX = 'Image:'
 

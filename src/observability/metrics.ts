@@ -1,13 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import {
-  CANCELLED_CODE,
-  CIRCUIT_OPEN_CODE,
-  type CircuitState,
-  type UpstreamCallResult,
-  type UpstreamCallScope,
-  type UpstreamCallStart,
-  type UpstreamObserver,
-} from '../upstream/client.js'
+import type {
+  CircuitState,
+  UpstreamCallResult,
+  UpstreamCallScope,
+  UpstreamCallStart,
+  UpstreamObserver,
+} from '../upstream/observer.js'
+import { CANCELLED_CODE, CIRCUIT_OPEN_CODE, callOutcomeCode } from './call-outcome.js'
 import { BoundedLabel } from './labels.js'
 
 /** How a GraphQL operation ended, as the operations counter labels it. */
@@ -227,15 +226,16 @@ export class GatewayMetrics {
         finished: (result: UpstreamCallResult) => {
           this.#upstreamInFlight.dec()
           const region = this.regionLabel(result.regionId, result.status)
+          const code = callOutcomeCode(result)
           this.#upstreamCalls.inc({
             region,
             operation: result.operation,
             status: result.status === undefined ? 'none' : String(result.status),
-            outcome: result.code === undefined ? 'ok' : result.code.toLowerCase(),
+            outcome: code === undefined ? 'ok' : code.toLowerCase(),
           })
           // A call cut short because the client went away says nothing of how fast the upstream
           // answers, and one its region's open circuit never sent took no time of the upstream's.
-          if (result.code !== CANCELLED_CODE && result.code !== CIRCUIT_OPEN_CODE) {
+          if (code !== CANCELLED_CODE && code !== CIRCUIT_OPEN_CODE) {
             this.#upstreamDuration.observe({ region, operation: result.operation }, result.durationMs / 1000)
           }
           if (result.reused) this.#upstreamReused.inc({ region, operation: result.operation })

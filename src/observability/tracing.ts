@@ -16,7 +16,8 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions'
-import type { UpstreamCallScope, UpstreamCallStart, UpstreamObserver } from '../upstream/client.js'
+import type { UpstreamCallScope, UpstreamCallStart, UpstreamObserver } from '../upstream/observer.js'
+import { callOutcomeCode } from './call-outcome.js'
 
 // What the gateway traces, on the OpenTelemetry API alone; the SDK that records and exports
 // spans lives in tracing-sdk.ts and is only loaded when tracing is configured.
@@ -89,9 +90,10 @@ export function tracingUpstreamObserver(tracing: GatewayTracing, upstreamBaseUrl
           if (result.status !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.status)
           if (resends > 0) span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, resends)
           if (result.upstreamTraceId) span.setAttribute(ATTR_UPSTREAM_TRACE_ID, result.upstreamTraceId)
-          if (result.code !== undefined) {
-            span.setAttribute(ATTR_ERROR_TYPE, result.code)
-            span.setStatus({ code: SpanStatusCode.ERROR, message: result.code })
+          const code = callOutcomeCode(result)
+          if (code !== undefined) {
+            span.setAttribute(ATTR_ERROR_TYPE, code)
+            span.setStatus({ code: SpanStatusCode.ERROR, message: code })
           }
           span.end()
         },

@@ -1,4 +1,4 @@
-import type { UpstreamObserver } from '../upstream/client.js'
+import type { UpstreamObserver } from '../upstream/observer.js'
 
 /**
  * One observer that tells every given observer about every call, in order. An observer that

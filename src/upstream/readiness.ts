@@ -1,4 +1,5 @@
-import type { RegionApiClient, UpstreamProbe } from './client.js'
+import type { UpstreamProbe } from './api.js'
+import type { RegionApiClient } from './client.js'
 
 export interface ReadinessCheckResult {
   readonly ready: boolean

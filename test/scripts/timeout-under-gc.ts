@@ -41,7 +41,7 @@ const ended = await client
   .listImages({ regionId: '00000000-0000-4000-8000-000000000001', organizationIds: [] }, clientStaysConnected)
   .then(
     () => 'answered',
-    (error: { code?: string }) => error.code ?? 'unknown error',
+    (error: { kind?: string }) => error.kind ?? 'unknown error',
   )
 clearInterval(collecting)
 process.stdout.write(`${JSON.stringify({ ended, afterMs: Math.round(performance.now() - started) })}\n`)

@@ -140,9 +140,9 @@ function imageRuntimeEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const line of stage.filter((each) => each.startsWith('ENV '))) {
     for (const pair of line.slice(4).trim().split(/\s+/)) {
-      const [name, value] = pair.split('=')
-      if (!name || value === undefined) throw new Error(`cannot read the Dockerfile's "${line}"`)
-      env[name] = value
+      const at = pair.indexOf('=')
+      if (at <= 0) throw new Error(`cannot read the Dockerfile's "${line}"`)
+      env[pair.slice(0, at)] = pair.slice(at + 1)
     }
   }
   if (env.NODE_ENV !== 'production')

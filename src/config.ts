@@ -93,8 +93,6 @@ export interface Config {
   readonly documentCacheBytes: number
   /** Distinct upstream calls one GraphQL operation may make. */
   readonly maxUpstreamCallsPerOperation: number
-  /** How far V8 lets the heap grow past live data before collecting (0 = V8's own heuristics). */
-  readonly heapGrowthPercent: number
   readonly maxRegionsPerQuery: number
   readonly demoPort: number
   readonly persistedDocumentsOnly: boolean
@@ -200,7 +198,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     upstreamAnswerMemoBytes: e.UPSTREAM_ANSWER_MEMO_BYTES,
     documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
     maxUpstreamCallsPerOperation: e.MAX_UPSTREAM_CALLS_PER_OPERATION,
-    heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
     maxRegionsPerQuery: e.MAX_REGIONS_PER_QUERY,
     demoPort: e.DEMO_PORT,
     persistedDocumentsOnly: e.PERSISTED_DOCUMENTS_ONLY,

@@ -115,7 +115,6 @@ const environmentSchema = z.object({
   UPSTREAM_CONNECTIONS: integer(1, 4096).default(256),
   UPSTREAM_ANSWER_MEMO_BYTES: integer(0, 16 * 1024 * MiB).default(32 * MiB),
   DOCUMENT_CACHE_BYTES: integer(0, 16 * 1024 * MiB).default(32 * MiB),
-  HEAP_GROWTH_PERCENT: integer(0, 1000).default(60),
   MAX_REGIONS_PER_QUERY: integer(1, 1000).default(50),
   DEMO_PORT: integer(0, 65_535).default(0),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net'
-import { setFlagsFromString } from 'node:v8'
 import { loadConfigOrExit } from './config.js'
 import { DEMO_TOKEN, demoData } from './demo/fixtures.js'
 import { type RunningRegionService, startRegionService } from './demo/region-service.js'
@@ -10,11 +9,6 @@ import { exitOnSignals, GracefulShutdown } from './shutdown.js'
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit()
-  // Under load V8 lets the old generation grow to several times the live data before
-  // collecting (~100 MB of heap for ~45 MB live at 50 connections in the benchmark). Growing
-  // by at most this percentage keeps the process under 200 MB there, for more frequent
-  // major collections (see README, Performance). A flag V8 does not know is ignored.
-  if (config.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`)
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty })
   // Off unless OTEL_* variables ask for it; then the SDK is not even loaded.
   const tracing =

@@ -81,7 +81,6 @@ describe('reliability and security settings', () => {
       maxRequestBodyBytes: 102_400,
     })
     expect(config.shutdown).toEqual({ graceMs: 25_000, delayMs: 0, idleSettleMs: 1000 })
-    expect(config.heapGrowthPercent).toBe(60)
     expect(config).toMatchObject({
       upstreamAnswerMemoBytes: 32 * MiB,
       upstreamMaxBodyBytes: 16 * MiB,

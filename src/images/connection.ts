@@ -32,7 +32,7 @@ const SELECTIONS_PER_ANSWER = 16
  * is derived from them (selections, the index by id) kept on it, so it all goes when the
  * answer goes. Not in WeakMaps keyed by the answer: a WeakMap entry whose key dies young can
  * still keep its value through V8's young-generation collections, which then copy the whole
- * answer into the old generation (test/answer-lifetime.test.ts; see loaders.ts).
+ * answer into the old generation (see loaders.ts).
  */
 export class RegionImages {
   readonly regionId: string

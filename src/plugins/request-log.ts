@@ -16,8 +16,8 @@ const requestOfError = new WeakMap<object, Logger>()
  * Which request is known two ways. yoga logs an error it masks with the error at hand, and the
  * execution that produced it noted its request (useRequestLog). yoga's debug lines carry nothing,
  * so at debug level each request runs in an AsyncLocalStorage. Only then: on Node 20 and 22 that
- * storage hooks every promise the process makes, which at 50 connections cost about 8 MB of RSS
- * (README, Performance), for lines that are not written below debug.
+ * storage hooks every promise the process makes, which costs memory under load, for lines that
+ * are not written below debug.
  */
 export function yogaLogging(logger: Logger): YogaLogger {
   const root = logger.child({ component: 'yoga' })

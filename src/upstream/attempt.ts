@@ -24,7 +24,6 @@ import {
   UpstreamError,
   unreachable,
 } from './upstream-error.js'
-import { makeRoomToParse } from './young-generation.js'
 
 /** Error bodies are read up to this size: enough for the contract's error object. */
 const ERROR_BODY_LIMIT = 64 * 1024
@@ -250,7 +249,6 @@ function parseAnswer(
 ): { value: unknown; reused: boolean } {
   if (bytes.known) return { value: bytes.known.value, reused: true }
   let value: unknown
-  makeRoomToParse(bytes.size)
   try {
     value = JSON.parse(bodyText(bytes.chunks))
   } catch {

@@ -109,7 +109,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: bool.default(false),
   UPSTREAM_TIMEOUT_MS: integer(1, 600_000).default(5000),
-  // The largest real region answers ~9 MB (20,000 images).
+  // Room for the largest real region's answer, with headroom (docs/configuration.md).
   UPSTREAM_MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024).default(16 * MiB),
   UPSTREAM_BUFFER_BYTES: integer(1024, 16 * 1024 * MiB).default(32 * MiB),
   UPSTREAM_CONNECTIONS: integer(1, 4096).default(256),

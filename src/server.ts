@@ -178,7 +178,7 @@ export function createGateway(config: Config, runtime: GatewayRuntime, logger: L
       ),
       shouldPersistHeaders: false,
     },
-    // The offline GraphiQL bundle weighs ~45 MB in memory: load it only when the page is asked for.
+    // The offline GraphiQL bundle is large in memory: load it only when the page is asked for.
     renderGraphiQL: async (options) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
@@ -218,7 +218,7 @@ function createStore(config: Config, logger: Logger): RegionImagesStore | undefi
   if (!config.cacheTtlMs) return undefined
   if (config.redisUrl) {
     const log = logger.child({ component: 'response-cache' })
-    // Loaded only when used: ioredis and its dependencies hold about 2 MiB of heap.
+    // Loaded only when used: ioredis and its dependencies take heap of their own.
     const { Redis } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis')
     const redis = new Redis(config.redisUrl, {
       maxRetriesPerRequest: 1,

@@ -7,9 +7,9 @@ import { askedMediaTypes, covers, REGULAR_MEDIA_TYPES, rememberedByAccept } from
  *
  * Why: a list of a few hundred images is a JSON body of 100+ kB. `JSON.stringify` returns it
  * as a rope of small pieces; turning that into bytes first flattens it into one string, and a
- * string over V8's regular object limit (128 kB) goes to the large-object space: fresh pages on
- * every response. On this kind of machine (a VM where first touches of memory are expensive)
- * that cost ~1 ms per 160 kB body, more than serialising it. Here the body is serialised
+ * string over V8's regular object limit goes to the large-object space: fresh pages on every
+ * response, which on a VM (where first touches of memory are expensive) cost more than
+ * serialising it (docs/decisions.md). Here the body is serialised
  * element by element of its lists into pieces of at most ~96 kB of text, and the pieces are
  * written into one buffer of the body's exact size: no piece is flattened with another and no
  * bytes are copied twice (each buffer is memory the allocator must find, and hand back only

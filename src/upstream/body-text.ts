@@ -13,8 +13,8 @@ let scratch: Buffer | undefined
  * The text of a body read in chunks, decoded as UTF-8.
  *
  * Large answers dominate the cost of reading: on a VM every freshly mapped page costs a fault,
- * and both `Buffer.concat` and a UTF-8 decode of a multi-MB body map fresh memory each time
- * (about 20 ms each for the 5.5 MB of 10,000 images here, more than `JSON.parse` itself). So
+ * and both `Buffer.concat` and a UTF-8 decode of a multi-MB body map fresh memory each time,
+ * each costing more than `JSON.parse` itself. So
  * the chunks are joined in one scratch buffer that stays mapped, and a body that is pure ASCII
  * (as JSON with escaped non-ASCII is, and most upstream answers are) is decoded as ASCII, which
  * is the same text as UTF-8 for those bytes and much cheaper for Node to build. Anything else

@@ -19,9 +19,9 @@ export interface ContractValidators {
  *
  * The contract's references are inlined before compiling. Ajv compiles a reference to a
  * schema that has references of its own into a function call, and every call builds an
- * options object and the instance path of the value it checks. For 10,000 images that is
- * about 6 MB of short-lived garbage per answer, made while the parsed answer is alive: the
- * collections it triggers copy the answer. Inlined, a valid answer allocates nothing.
+ * options object and the instance path of the value it checks: megabytes of short-lived garbage
+ * for a large answer, made while the parsed answer is alive, whose collections copy the answer.
+ * Inlined, a valid answer allocates nothing.
  */
 export function compileContractValidators(specUrl: URL = REGION_API_SPEC_URL): ContractValidators {
   const document = parse(readFileSync(specUrl, 'utf8')) as {

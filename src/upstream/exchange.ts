@@ -41,10 +41,8 @@ export interface Exchange {
  * `open` picks when the status and headers arrive (none: the body is not read).
  *
  * Why not `undici.request`: it wraps every answer in a Readable stream and every call needs an
- * AbortController for its budget. Here a call is a handler with a timer: in an A/B of 3,000
- * calls (20 at a time), 36-63 against 81-107 µs of CPU per call for a 20-image answer, 94-128
- * against 185-220 µs for a 200-image one. A fan-out over 20 regions makes 20 such calls for
- * one operation.
+ * AbortController for its budget. Here a call is a handler with a timer, about half the CPU per
+ * call (docs/decisions.md), and a fan-out over 20 regions makes 20 calls for one operation.
  *
  * Settles once: with the Exchange when the body ends or the consumer stops; rejected with the
  * transport's error, a TimeoutError when the budget runs out, or the signal's reason. Calls

@@ -49,6 +49,8 @@ export interface GatewayRuntime {
   readonly graphiqlToken?: string | undefined
   /** OpenTelemetry tracing, when configured (see observability/tracing.ts); off when absent. */
   readonly tracing?: GatewayTracing | undefined
+  /** Milliseconds for circuit cool-downs and cached answers' TTL; tests pass a clock they move. */
+  readonly now?: (() => number) | undefined
 }
 
 export interface Gateway {
@@ -115,6 +117,7 @@ export function createGateway(config: Config, runtime: GatewayRuntime, logger: L
     bufferBytes: config.upstreamBufferBytes,
     connections: config.upstreamConnections,
     answerMemoBytes: config.upstreamAnswerMemoBytes,
+    now: runtime.now,
     resilience: config.resilience,
     logger,
     observer: combineUpstreamObservers(
@@ -124,7 +127,7 @@ export function createGateway(config: Config, runtime: GatewayRuntime, logger: L
   })
   const regionImages = new RegionImagesSource({
     ttlMs: config.cacheTtlMs,
-    store: createStore(config, logger),
+    store: createStore(config, logger, runtime.now),
   })
   const documents = new DocumentCache(config.documentCacheBytes)
   metrics.watchMemory(() => ({
@@ -214,7 +217,11 @@ export function createGateway(config: Config, runtime: GatewayRuntime, logger: L
   }
 }
 
-function createStore(config: Config, logger: Logger): RegionImagesStore | undefined {
+function createStore(
+  config: Config,
+  logger: Logger,
+  now: (() => number) | undefined,
+): RegionImagesStore | undefined {
   if (!config.cacheTtlMs) return undefined
   if (config.redisUrl) {
     const log = logger.child({ component: 'response-cache' })
@@ -233,5 +240,5 @@ function createStore(config: Config, logger: Logger): RegionImagesStore | undefi
       maxValueBytes: config.upstreamMaxBodyBytes,
     })
   }
-  return new MemoryRegionImagesStore(config.cacheMaxBytes)
+  return new MemoryRegionImagesStore(config.cacheMaxBytes, now)
 }

@@ -120,12 +120,11 @@ describe('exchange', () => {
     routes.set('/silent', () => undefined)
     routes.set('/dribble', slowly(50))
     for (const path of ['/silent', '/dribble']) {
+      // Neither answer ends within the budget: only the budget can end them this early.
       const { request, limits } = get(path, { budgetMs: 150 })
-      const started = performance.now()
       await expect(exchange(agent, request, limits, collect([]))).rejects.toMatchObject({
         name: 'TimeoutError',
       })
-      expect(performance.now() - started).toBeLessThan(1000)
     }
     await expect.poll(() => cutShort).toEqual(['/silent', '/dribble'])
   })
@@ -161,22 +160,20 @@ describe('exchange', () => {
     const first = get('/first')
     const holding = exchange(agent, first.request, first.limits, collect([]))
     await expect.poll(() => received).toEqual(['/first'])
-    let lettingGo: number | undefined
+    let lettingGo = false
     const second = get('/second', {
       budgetMs: 50,
       onDone: () => {
-        lettingGo = performance.now()
+        lettingGo = true
       },
     })
-    const started = performance.now()
     await expect(exchange(agent, second.request, second.limits, collect([]))).rejects.toMatchObject({
       name: 'TimeoutError',
     })
-    expect(performance.now() - started).toBeLessThan(500)
     // undici still holds it, queued: whatever caps the calls in flight is not freed yet.
-    expect(lettingGo).toBeUndefined()
+    expect(lettingGo).toBe(false)
     await expect(holding).resolves.toMatchObject({ complete: true })
-    await expect.poll(() => lettingGo).toBeDefined()
+    await expect.poll(() => lettingGo).toBe(true)
     // Give a queued request time to be sent, had it been.
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(received).toEqual(['/first'])

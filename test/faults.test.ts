@@ -370,8 +370,10 @@ describe('the per-region circuit breaker', () => {
         },
       },
     )
+    const clock = { ms: 0 }
     const breaking = await startGateway(service.url, {
       resilience: { ...TEST_RESILIENCE, retries: 0, breakerFailureThreshold: 2, breakerCooldownMs: 1000 },
+      runtime: { now: () => clock.ms },
     })
     // Callers take turns: failures of more than one caller open the region for everyone.
     let turn = 0
@@ -403,7 +405,10 @@ describe('the per-region circuit breaker', () => {
 
       // After the cool-down one probe goes through; the region has recovered, so it closes.
       broken = false
-      await sleep(1100)
+      clock.ms += 999
+      expect((await outcomes())?.[0]).toMatchObject({ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE' } })
+      expect(imageCalls(service, BROKEN)).toHaveLength(2)
+      clock.ms += 1
       expect(await outcomes()).toEqual([{ regionId: BROKEN, ok: true, imageCount: 0, error: null }, fine])
       expect(await outcomes()).toEqual([{ regionId: BROKEN, ok: true, imageCount: 0, error: null }, fine])
       expect(imageCalls(service, BROKEN)).toHaveLength(4)

@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { sendError } from '../src/demo/region-service.js'
-import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/images/model.js'
+import { OWNER_ORGANIZATION_TAG, SOURCE_TAG, sendError } from '../src/demo/region-service.js'
 import { imageCalls, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
 import { startGateway, TOKEN, useGatewayOverUpstream } from './helpers/harness.js'
@@ -534,7 +533,7 @@ describe('partial results in regions { images }', () => {
   })
 })
 
-describe('review fixes', () => {
+describe('odd but valid input', () => {
   it('treats a source tag named like an Object.prototype member as no source', async () => {
     const region = uuid(77)
     const odd = await startFakeUpstream({

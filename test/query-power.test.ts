@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/images/model.js'
+import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/demo/region-service.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
 import { CATALOG_REGIONS, catalog } from './helpers/catalog.js'
 import { imageCalls } from './helpers/fake-upstream.js'

@@ -80,10 +80,12 @@ describe('coalescing of concurrent identical upstream calls', () => {
 describe('response cache in memory (CACHE_TTL_MS)', () => {
   let upstream: RunningFakeUpstream
   let gateway: RunningGateway
+  // Not 0: lru-cache takes a start time of 0 for "no TTL".
+  const clock = { ms: 1_000_000 }
 
   beforeAll(async () => {
     upstream = await startPerCallerUpstream(0)
-    gateway = await startGateway(upstream.url, { cacheTtlMs: 300 })
+    gateway = await startGateway(upstream.url, { cacheTtlMs: 300, runtime: { now: () => clock.ms } })
   })
 
   afterAll(async () => {
@@ -97,7 +99,10 @@ describe('response cache in memory (CACHE_TTL_MS)', () => {
       expect(names(body as never)).toEqual([`image-of-${token.split('-')[0]}`])
     }
     expect(imageCalls(upstream)).toHaveLength(2)
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    clock.ms += 300
+    await gateway.query(QUERY, {}, { token: ALICE })
+    expect(imageCalls(upstream)).toHaveLength(2)
+    clock.ms += 1
     await gateway.query(QUERY, {}, { token: ALICE })
     expect(imageCalls(upstream)).toHaveLength(3)
   })

@@ -22,8 +22,12 @@ export interface RegionImagesStore {
 export class MemoryRegionImagesStore implements RegionImagesStore {
   readonly #entries: LRUCache<string, RegionImages>
 
-  constructor(maxBytes: number) {
-    this.#entries = new LRUCache<string, RegionImages>({ maxSize: maxBytes })
+  /** @param now clock of the entries' TTL in milliseconds; injectable for tests */
+  constructor(maxBytes: number, now?: () => number) {
+    this.#entries = new LRUCache<string, RegionImages>({
+      maxSize: maxBytes,
+      ...(now ? { perf: { now } } : {}),
+    })
   }
 
   get bytes(): number {

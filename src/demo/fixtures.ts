@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
-import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../images/model.js'
 import type { UpstreamImage, UpstreamRegion } from '../upstream/types.js'
-import type { RegionServiceData } from './region-service.js'
+import { OWNER_ORGANIZATION_TAG, type RegionServiceData, SOURCE_TAG } from './region-service.js'
 
 /** The organization the demo's own images belong to (any UUID works for the region list). */
 export const DEMO_ORGANIZATION_ID = '0b8e7c1a-5d2f-4c3e-9a1b-2c3d4e5f6a7b'

@@ -26,8 +26,12 @@ export interface RunningRegionService {
   close(): Promise<void>
 }
 
-/** The tag that names an image's owning organization; an image without it is global. */
-const OWNER_ORGANIZATION_TAG = 'images.unikorn-cloud.org:organization-id'
+/**
+ * The Region Service's ownership tags (its README), spelled here rather than taken from the
+ * gateway: an image without the organization tag is global.
+ */
+export const OWNER_ORGANIZATION_TAG = 'images.unikorn-cloud.org:organization-id'
+export const SOURCE_TAG = 'images.unikorn-cloud.org:source'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const IMAGES_PATH = /^\/api\/v2\/regions\/([^/]+)\/images$/

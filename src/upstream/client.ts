@@ -39,6 +39,8 @@ export interface RegionApiClientOptions {
   readonly logger: Logger
   /** Source of backoff jitter; injectable for tests. */
   readonly random?: () => number
+  /** Clock of circuit cool-downs, in milliseconds; injectable for tests. */
+  readonly now?: (() => number) | undefined
   /** Watches every call (metrics, tracing); sees no credentials. */
   readonly observer?: UpstreamObserver | undefined
   /**
@@ -207,6 +209,7 @@ function createBreakers(options: RegionApiClientOptions): CircuitBreakers {
     failureThreshold: options.resilience.breakerFailureThreshold,
     cooldownMs: options.resilience.breakerCooldownMs,
     minCallers: options.resilience.breakerMinCallers,
+    ...(options.now ? { now: options.now } : {}),
     onStateChange: (regionId, state, scope) => {
       if (scope === 'caller') {
         // One caller's own circuit: the region stays open to everyone else.

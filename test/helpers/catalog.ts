@@ -1,4 +1,4 @@
-import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../../src/images/model.js'
+import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../../src/demo/region-service.js'
 import type { UpstreamImage } from '../../src/upstream/types.js'
 import { ORG_A, ORG_B, uuid } from './fixtures.js'
 

@@ -1,4 +1,4 @@
-import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../../src/images/model.js'
+import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../../src/demo/region-service.js'
 import type { UpstreamImage, UpstreamRegion } from '../../src/upstream/types.js'
 
 export const ORG_A = '11111111-1111-4111-8111-111111111111'

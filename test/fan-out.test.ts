@@ -1,11 +1,11 @@
-import { expect, it } from 'vitest'
+import { expect } from 'vitest'
 import { imageCalls, type RecordedRequest } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { useGatewayOverUpstream } from './helpers/harness.js'
+import { gatewayTest } from './helpers/harness.js'
 
 const REGIONS = Array.from({ length: 10 }, (_, index) => uuid(200 + index, 'b'))
 
-const env = useGatewayOverUpstream(
+const it = gatewayTest(
   {
     regions: REGIONS.map((id, index) => makeRegion(id, `region-${index}`)),
     images: Object.fromEntries(REGIONS.map((id, index) => [id, [makeImage({ name: `image-of-${index}` })]])),
@@ -29,24 +29,23 @@ function peakInFlight(requests: readonly RecordedRequest[]): number {
   return peak
 }
 
-it('fetches distinct regions concurrently, once each', async () => {
-  const { body } = await env.gateway.query<{ images: { totalCount: number } }>(
+it('fetches distinct regions concurrently, once each', async ({ gateway, upstream }) => {
+  const { body } = await gateway.query<{ images: { totalCount: number } }>(
     'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }',
     { ids: REGIONS },
   )
   expect(body.data?.images.totalCount).toBe(10)
-  const calls = imageCalls(env.upstream)
+  const calls = imageCalls(upstream)
   expect(calls).toHaveLength(10)
   expect(new Set(calls.map((call) => call.path)).size).toBe(10)
   // Each call takes 200 ms upstream: all ten must have been open at the same time.
   expect(peakInFlight(calls)).toBe(10)
 })
 
-it('fetches the regions of an organization concurrently', async () => {
-  env.upstream.requests.length = 0
-  const { body } = await env.gateway.query<{ regions: { images: { totalCount: number } }[] }>(
+it('fetches the regions of an organization concurrently', async ({ gateway, upstream }) => {
+  const { body } = await gateway.query<{ regions: { images: { totalCount: number } }[] }>(
     `query { regions(organizationId: "${uuid(1)}") { images { totalCount } } }`,
   )
   expect(body.data?.regions.map((region) => region.images.totalCount)).toEqual(Array(10).fill(1))
-  expect(peakInFlight(imageCalls(env.upstream))).toBe(10)
+  expect(peakInFlight(imageCalls(upstream))).toBe(10)
 })

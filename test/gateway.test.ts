@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http'
-import { describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { OWNER_ORGANIZATION_TAG, SOURCE_TAG, sendError } from '../src/demo/region-service.js'
 import { imageCalls, startFakeUpstream } from './helpers/fake-upstream.js'
 import { makeImage, makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import { startGateway, TOKEN, useGatewayOverUpstream } from './helpers/harness.js'
+import { gatewayTest, startGateway, TOKEN } from './helpers/harness.js'
 
 const ALPHA = uuid(1)
 const BETA = uuid(2)
@@ -75,7 +75,7 @@ const faults = new Map<string, (res: ServerResponse) => void>([
   ],
 ])
 
-const env = useGatewayOverUpstream(
+const it = gatewayTest(
   {
     regions: [makeRegion(ALPHA, 'alpha'), makeRegion(BETA, 'beta'), makeRegion(KUBE, 'kube', 'kubernetes')],
     images: { [ALPHA]: alphaImages, [BETA]: betaImages },
@@ -99,8 +99,8 @@ const IMAGE_FIELDS = `
 `
 
 describe('images of one region', () => {
-  it('maps every nested field of an upstream image', async () => {
-    const { body } = await env.gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
+  it('maps every nested field of an upstream image', async ({ gateway }) => {
+    const { body } = await gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
       `query($id: ID!, $orgs: [ID!]) { region(id: $id) { images(organizationIds: $orgs, scope: OWNED, first: 500) { nodes { ${IMAGE_FIELDS} } } } }`,
       { id: ALPHA, orgs: [ORG_A] },
     )
@@ -144,8 +144,8 @@ describe('images of one region', () => {
     })
   })
 
-  it('gives global images null owner, source and gpu', async () => {
-    const { body } = await env.gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
+  it('gives global images null owner, source and gpu', async ({ gateway }) => {
+    const { body } = await gateway.query<{ region: { images: { nodes: Record<string, unknown>[] } } }>(
       `query($id: ID!) { region(id: $id) { images { nodes { name ownerOrganizationId source gpu { vendor } softwareVersions { name } } } } }`,
       { id: ALPHA },
     )
@@ -158,22 +158,25 @@ describe('images of one region', () => {
     })
   })
 
-  it("forwards the caller's token, in one spelling of the scheme, and organizations as repeated keys", async () => {
-    const { body } = await env.gateway.query(
+  it("forwards the caller's token, in one spelling of the scheme, and organizations as repeated keys", async ({
+    gateway,
+    upstream,
+  }) => {
+    const { body } = await gateway.query(
       `query($id: ID!, $orgs: [ID!]) { region(id: $id) { images(organizationIds: $orgs) { totalCount } } }`,
       { id: ALPHA, orgs: [ORG_B, ORG_A, ORG_B] },
       { authorization: `bearer   ${TOKEN}` },
     )
     expect(body.errors).toBeUndefined()
-    const [call] = imageCalls(env.upstream, ALPHA)
+    const [call] = imageCalls(upstream, ALPHA)
     expect(call?.headers.authorization).toBe(`Bearer ${TOKEN}`)
     expect(call?.query.getAll('organizationID')).toEqual([ORG_A, ORG_B])
     expect(call?.query.get('scope')).toBe('available')
     expect(call?.query.getAll('status')).toEqual([])
   })
 
-  it('filters status in the gateway and counts after filters', async () => {
-    const { body } = await env.gateway.query<{
+  it('filters status in the gateway and counts after filters', async ({ gateway }) => {
+    const { body } = await gateway.query<{
       region: { images: { totalCount: number; nodes: { name: string }[] } }
     }>(
       `query($id: ID!) { region(id: $id) { images(status: [READY, FAILED]) { totalCount nodes { name } } } }`,
@@ -183,8 +186,10 @@ describe('images of one region', () => {
     expect(body.data?.region.images.totalCount).toBe(2)
   })
 
-  it('lists only global images without organizations and only owned ones with scope OWNED', async () => {
-    const { body } = await env.gateway.query<Record<string, { images: { nodes: { name: string }[] } }>>(
+  it('lists only global images without organizations and only owned ones with scope OWNED', async ({
+    gateway,
+  }) => {
+    const { body } = await gateway.query<Record<string, { images: { nodes: { name: string }[] } }>>(
       `query($id: ID!) {
         global: region(id: $id) { images { nodes { name } } }
         owned: region(id: $id) { images(organizationIds: ["${ORG_A}"], scope: OWNED) { nodes { name } } }
@@ -196,8 +201,11 @@ describe('images of one region', () => {
     expect(names('owned')).toEqual(['acme-import', 'ubu2204-v1.25.6-gpu-525.85.05-7ced4154'])
   })
 
-  it('makes one upstream call per distinct region key, however many aliases ask', async () => {
-    const { body } = await env.gateway.query(
+  it('makes one upstream call per distinct region key, however many aliases ask', async ({
+    gateway,
+    upstream,
+  }) => {
+    const { body } = await gateway.query(
       `query($a: ID!, $b: ID!) {
         a1: region(id: $a) { images(status: [READY]) { totalCount } }
         a2: region(id: $a) { images(first: 1) { nodes { id } } }
@@ -212,12 +220,15 @@ describe('images of one region', () => {
     )
     expect(body.errors).toBeUndefined()
     // alpha: global (a1,a2,a3,merged), orgs A+B available (a4,a5), org A owned (a6); beta: global.
-    expect(imageCalls(env.upstream, ALPHA)).toHaveLength(3)
-    expect(imageCalls(env.upstream, BETA)).toHaveLength(1)
+    expect(imageCalls(upstream, ALPHA)).toHaveLength(3)
+    expect(imageCalls(upstream, BETA)).toHaveLength(1)
   })
 
-  it('answers an empty connection for a kubernetes region without asking the upstream', async () => {
-    const { body } = await env.gateway.query<{
+  it('answers an empty connection for a kubernetes region without asking the upstream', async ({
+    gateway,
+    upstream,
+  }) => {
+    const { body } = await gateway.query<{
       regions: { name: string; type: string; images: { totalCount: number } }[]
     }>(
       `query($org: ID!) { regions(organizationId: $org) { name type images { totalCount regions { ok imageCount } } } }`,
@@ -229,35 +240,38 @@ describe('images of one region', () => {
       type: 'KUBERNETES',
       images: { totalCount: 0, regions: [{ ok: true, imageCount: 0 }] },
     })
-    expect(imageCalls(env.upstream, KUBE)).toHaveLength(0)
-    expect(imageCalls(env.upstream, ALPHA)).toHaveLength(1)
+    expect(imageCalls(upstream, KUBE)).toHaveLength(0)
+    expect(imageCalls(upstream, ALPHA)).toHaveLength(1)
   })
 })
 
 describe('errors', () => {
-  it.each([
+  it.for([
     [UNKNOWN, 'NOT_FOUND', 404, undefined],
     [DENIED, 'FORBIDDEN', 403, 'trace-403'],
     [BROKEN, 'UPSTREAM_ERROR', 500, 'trace-500'],
     [EXPIRED, 'UNAUTHENTICATED', 401, 'trace-401'],
     [GARBAGE, 'UPSTREAM_INVALID_RESPONSE', 200, undefined],
-  ])('maps region %s to %s at the images path', async (regionId, code, status, traceId) => {
-    const { body } = await env.gateway.query(
-      `query($id: ID!) { region(id: $id) { id images { totalCount } } }`,
-      {
-        id: regionId,
-      },
-    )
-    expect(body.data).toEqual({ region: { id: regionId, images: null } })
-    expect(body.errors).toHaveLength(1)
-    const [error] = body.errors ?? []
-    expect(error?.path).toEqual(['region', 'images'])
-    expect(error?.extensions).toMatchObject({ code, status, regionId })
-    if (traceId) expect(error?.extensions?.traceId).toBe(traceId)
-    else if (code === 'NOT_FOUND') expect(error?.extensions?.traceId).toMatch(/^[0-9a-f]{32}$/)
-  })
+  ] as const)(
+    'maps region %s to %s at the images path',
+    async ([regionId, code, status, traceId], { gateway }) => {
+      const { body } = await gateway.query(
+        `query($id: ID!) { region(id: $id) { id images { totalCount } } }`,
+        {
+          id: regionId,
+        },
+      )
+      expect(body.data).toEqual({ region: { id: regionId, images: null } })
+      expect(body.errors).toHaveLength(1)
+      const [error] = body.errors ?? []
+      expect(error?.path).toEqual(['region', 'images'])
+      expect(error?.extensions).toMatchObject({ code, status, regionId })
+      if (traceId) expect(error?.extensions?.traceId).toBe(traceId)
+      else if (code === 'NOT_FOUND') expect(error?.extensions?.traceId).toMatch(/^[0-9a-f]{32}$/)
+    },
+  )
 
-  it('rejects a request without a bearer token and calls nothing upstream', async () => {
+  it('rejects a request without a bearer token and calls nothing upstream', async ({ gateway, upstream }) => {
     const queries = [
       `{ images(regionIds: ["${ALPHA}", "${BETA}"]) { totalCount } }`,
       `{ region(id: "${ALPHA}") { images { totalCount } } }`,
@@ -265,7 +279,7 @@ describe('errors', () => {
     ]
     for (const query of queries) {
       for (const authorization of [undefined, 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer two words']) {
-        const { body } = await env.gateway.query(
+        const { body } = await gateway.query(
           query,
           {},
           authorization === undefined ? { token: null } : { authorization },
@@ -273,10 +287,10 @@ describe('errors', () => {
         expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED'])
       }
     }
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 
-  it('rejects ids that are not UUIDs before any upstream call', async () => {
+  it('rejects ids that are not UUIDs before any upstream call', async ({ gateway, upstream }) => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['query($id: ID!) { region(id: $id) { images { totalCount } } }', { id: '../../etc/passwd' }, 'id'],
       [
@@ -292,46 +306,43 @@ describe('errors', () => {
       ['{ regions(organizationId: "not-a-uuid") { id } }', {}, 'organizationId'],
     ]
     for (const [query, variables, argument] of cases) {
-      const { body } = await env.gateway.query(query, variables)
+      const { body } = await gateway.query(query, variables)
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument })
     }
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 
-  it('rejects a page size over the maximum and a foreign cursor', async () => {
-    const big = await env.gateway.query(`{ images(regionIds: ["${ALPHA}"], first: 501) { totalCount } }`)
+  it('rejects a page size over the maximum and a foreign cursor', async ({ gateway, upstream }) => {
+    const big = await gateway.query(`{ images(regionIds: ["${ALPHA}"], first: 501) { totalCount } }`)
     expect(big.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' })
-    const page = await env.gateway.query<{ images: { pageInfo: { endCursor: string } } }>(
+    const page = await gateway.query<{ images: { pageInfo: { endCursor: string } } }>(
       `{ images(regionIds: ["${ALPHA}"], first: 1) { pageInfo { endCursor } } }`,
     )
     const cursor = page.body.data?.images.pageInfo.endCursor
-    env.upstream.requests.length = 0
+    upstream.requests.length = 0
     for (const after of [cursor, 'garbage!', 'WzEsMl0']) {
-      const { body } = await env.gateway.query(
+      const { body } = await gateway.query(
         `query($after: String) { images(regionIds: ["${ALPHA}"], status: [READY], after: $after) { totalCount } }`,
         { after },
       )
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' })
     }
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 
-  it('rejects too many regions in one query', async () => {
+  it('rejects too many regions in one query', async ({ gateway, upstream }) => {
     const ids = Array.from({ length: 51 }, (_, index) => uuid(1000 + index))
-    const { body } = await env.gateway.query(
-      'query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }',
-      {
-        ids,
-      },
-    )
+    const { body } = await gateway.query('query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }', {
+      ids,
+    })
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'regionIds' })
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 })
 
 describe('merged images of many regions', () => {
-  it('keeps the healthy regions when others fail and says why per region', async () => {
-    const { body } = await env.gateway.query<{
+  it('keeps the healthy regions when others fail and says why per region', async ({ gateway }) => {
+    const { body } = await gateway.query<{
       images: {
         totalCount: number
         nodes: { id: string; name: string; regionId: string }[]
@@ -399,13 +410,10 @@ describe('merged images of many regions', () => {
     ])
   })
 
-  it('fails the field when every region rejects the caller the same way', async () => {
-    const { body } = await env.gateway.query(
-      `query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }`,
-      {
-        ids: [EXPIRED],
-      },
-    )
+  it('fails the field when every region rejects the caller the same way', async ({ gateway }) => {
+    const { body } = await gateway.query(`query($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }`, {
+      ids: [EXPIRED],
+    })
     expect(body.data).toBeNull()
     expect(body.errors?.[0]?.extensions).toMatchObject({
       code: 'UNAUTHENTICATED',
@@ -415,8 +423,8 @@ describe('merged images of many regions', () => {
     expect(body.errors?.[0]?.path).toEqual(['images'])
   })
 
-  it('does not fail the field when regions fail for different reasons', async () => {
-    const { body } = await env.gateway.query<{ images: { regions: { ok: boolean }[] } }>(
+  it('does not fail the field when regions fail for different reasons', async ({ gateway }) => {
+    const { body } = await gateway.query<{ images: { regions: { ok: boolean }[] } }>(
       `query($ids: [ID!]!) { images(regionIds: $ids) { regions { ok } } }`,
       { ids: [EXPIRED, BROKEN] },
     )
@@ -424,20 +432,19 @@ describe('merged images of many regions', () => {
     expect(body.data?.images.regions).toEqual([{ ok: false }, { ok: false }])
   })
 
-  it('pages through a merged list returning every image exactly once', async () => {
+  it('pages through a merged list returning every image exactly once', async ({ gateway, upstream }) => {
     const seen: string[] = []
     let after: string | null = null
     let pages = 0
     do {
-      const { body }: Awaited<ReturnType<typeof env.gateway.query<{ images: Page }>>> =
-        await env.gateway.query<{
-          images: Page
-        }>(
-          `query($ids: [ID!]!, $after: String) { images(regionIds: $ids, organizationIds: ["${ORG_A}", "${ORG_B}"], first: 2, after: $after) {
+      const { body }: Awaited<ReturnType<typeof gateway.query<{ images: Page }>>> = await gateway.query<{
+        images: Page
+      }>(
+        `query($ids: [ID!]!, $after: String) { images(regionIds: $ids, organizationIds: ["${ORG_A}", "${ORG_B}"], first: 2, after: $after) {
           totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
         } }`,
-          { ids: [ALPHA, BETA], after },
-        )
+        { ids: [ALPHA, BETA], after },
+      )
       const page = body.data?.images as Page
       expect(page.totalCount).toBe(9)
       expect(page.pageInfo.hasPreviousPage).toBe(pages > 0)
@@ -450,7 +457,7 @@ describe('merged images of many regions', () => {
     expect(seen).toHaveLength(9)
     expect(new Set(seen).size).toBe(9)
     // Each page is its own request: alpha and beta are fetched once per page.
-    expect(imageCalls(env.upstream)).toHaveLength(2 * pages)
+    expect(imageCalls(upstream)).toHaveLength(2 * pages)
   })
 })
 
@@ -466,14 +473,14 @@ interface Page {
 }
 
 describe('logs', () => {
-  it('never contain the token, and log one line per request and per upstream call', async () => {
-    env.gateway.logs.lines.length = 0
-    await env.gateway.query(
+  it('never contain the token, and log one line per request and per upstream call', async ({ gateway }) => {
+    gateway.logs.lines.length = 0
+    await gateway.query(
       `query ListThem($ids: [ID!]!) { images(regionIds: $ids) { totalCount } }`,
       { ids: [ALPHA, BROKEN, EXPIRED] },
       { headers: { 'x-request-id': 'req-123' } },
     )
-    const records = env.gateway.logs.records
+    const records = gateway.logs.records
     const request = records.find((record) => record.msg === 'request')
     expect(request).toMatchObject({
       operationName: 'ListThem',
@@ -489,8 +496,8 @@ describe('logs', () => {
         upstream: { regionId: expect.any(String), durationMs: expect.any(Number) },
       })
     }
-    expect(env.gateway.logs.lines.join('\n')).not.toContain(TOKEN)
-    expect(env.gateway.logs.lines.join('\n').toLowerCase()).not.toContain('bearer')
+    expect(gateway.logs.lines.join('\n')).not.toContain(TOKEN)
+    expect(gateway.logs.lines.join('\n').toLowerCase()).not.toContain('bearer')
   })
 })
 
@@ -555,13 +562,13 @@ describe('odd but valid input', () => {
     }
   })
 
-  it('reads a region once whatever the letter case of its id', async () => {
-    const { body } = await env.gateway.query<{
+  it('reads a region once whatever the letter case of its id', async ({ gateway, upstream }) => {
+    const { body } = await gateway.query<{
       images: { totalCount: number; regions: { regionId: string }[] }
     }>('query($ids: [ID!]!) { images(regionIds: $ids) { totalCount regions { regionId } } }', {
       ids: [ALPHA, ALPHA.toUpperCase()],
     })
     expect(body.data?.images).toEqual({ totalCount: 3, regions: [{ regionId: ALPHA }] })
-    expect(imageCalls(env.upstream, ALPHA)).toHaveLength(1)
+    expect(imageCalls(upstream, ALPHA)).toHaveLength(1)
   })
 })

@@ -1,14 +1,14 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { encodeJson, regularMediaType } from '../src/plugins/json-response.js'
 import { makeImage, makeRegion, uuid } from './helpers/fixtures.js'
-import { TOKEN, useGatewayOverUpstream } from './helpers/harness.js'
+import { gatewayTest, type RunningGateway, TOKEN } from './helpers/harness.js'
 
 const REGION = uuid(1, 'f')
 const LARGE = uuid(2, 'f')
 const DESCRIPTION = 'Ünïcødé in descriptions: € 日本語 \u{1F680} and "quotes"'
 
-const env = useGatewayOverUpstream({
+const it = gatewayTest({
   regions: [makeRegion(REGION, 'one'), makeRegion(LARGE, 'large')],
   images: {
     [REGION]: [makeImage({ name: 'plain', metadata: { description: DESCRIPTION } })],
@@ -66,8 +66,8 @@ describe('encodeJson', () => {
 })
 
 describe('answers', () => {
-  async function post(query: string, accept?: string) {
-    const response = await fetch(`${env.gateway.url}/graphql`, {
+  async function post(gateway: RunningGateway, query: string, accept?: string) {
+    const response = await fetch(`${gateway.url}/graphql`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -79,16 +79,20 @@ describe('answers', () => {
     return { response, bytes: Buffer.from(await response.arrayBuffer()) }
   }
 
-  it('answers non-ASCII text intact, with a Content-Length of its UTF-8 bytes', async () => {
-    const { response, bytes } = await post(`{ region(id: "${REGION}") { images { nodes { description } } } }`)
+  it('answers non-ASCII text intact, with a Content-Length of its UTF-8 bytes', async ({ gateway }) => {
+    const { response, bytes } = await post(
+      gateway,
+      `{ region(id: "${REGION}") { images { nodes { description } } } }`,
+    )
     expect(Number(response.headers.get('content-length'))).toBe(bytes.length)
     expect(JSON.parse(bytes.toString('utf8'))).toEqual({
       data: { region: { images: { nodes: [{ description: DESCRIPTION }] } } },
     })
   })
 
-  it('answers a large list byte for byte like JSON.stringify of the same result', async () => {
+  it('answers a large list byte for byte like JSON.stringify of the same result', async ({ gateway }) => {
     const { response, bytes } = await post(
+      gateway,
       `{ regions(organizationId: "${uuid(9, 'a')}") { id images(first: 500) { nodes { name description } } } }`,
     )
     expect(response.status).toBe(200)
@@ -99,21 +103,23 @@ describe('answers', () => {
     expect(parsed.data.regions.map((region) => region.images?.nodes.length)).toEqual([1, 500])
   })
 
-  it.each([
+  it.for([
     [undefined, 'application/json'],
     ['application/graphql-response+json', 'application/graphql-response+json'],
     ['application/json', 'application/json'],
     ['application/json, application/graphql-response+json', 'application/json'],
     ['application/graphql-response+json;q=0.9, application/json', 'application/graphql-response+json'],
     ['*/*', 'application/json'],
-  ])('answers Accept %s with %s, as yoga would', async (accept, mediaType) => {
+  ] as const)('answers Accept %s with %s, as yoga would', async ([accept, mediaType], { gateway }) => {
     expect(regularMediaType(accept ?? null)).toBe(mediaType)
-    const { response } = await post(`{ region(id: "${REGION}") { images { totalCount } } }`, accept)
+    const { response } = await post(gateway, `{ region(id: "${REGION}") { images { totalCount } } }`, accept)
     expect(response.headers.get('content-type')).toBe(`${mediaType}; charset=utf-8`)
   })
 
-  it('keeps yoga status codes: a validation error is 400 for application/graphql-response+json', async () => {
-    const { response, bytes } = await post('{ nope }', 'application/graphql-response+json')
+  it('keeps yoga status codes: a validation error is 400 for application/graphql-response+json', async ({
+    gateway,
+  }) => {
+    const { response, bytes } = await post(gateway, '{ nope }', 'application/graphql-response+json')
     expect(response.status).toBe(400)
     expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({
       errors: [{ message: expect.stringContaining('nope') }],

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { OWNER_ORGANIZATION_TAG, SOURCE_TAG } from '../src/demo/region-service.js'
 import type { UpstreamImage } from '../src/upstream/types.js'
 import { CATALOG_REGIONS, catalog } from './helpers/catalog.js'
 import { imageCalls } from './helpers/fake-upstream.js'
 import { makeRegion, ORG_A, ORG_B, uuid } from './helpers/fixtures.js'
-import { useGatewayOverUpstream } from './helpers/harness.js'
+import { gatewayTest, type RunningGateway } from './helpers/harness.js'
 
 const KUBE_REGION = uuid(9, 'c')
 const images = catalog()
@@ -14,7 +14,7 @@ const upstreamImages = CATALOG_REGIONS.flatMap((regionId) =>
 )
 const keyOf = (regionId: string, imageId: string) => `${regionId}/${imageId}`
 
-const env = useGatewayOverUpstream({
+const it = gatewayTest({
   regions: [
     ...CATALOG_REGIONS.map((id, index) => makeRegion(id, `region-${index}`)),
     makeRegion(KUBE_REGION, 'kube', 'kubernetes'),
@@ -60,18 +60,22 @@ const LIST = `query List($filter: ImageFilter, $orderBy: [ImageOrder!], $first: 
   }
 }`
 
-async function page(variables: Record<string, unknown>): Promise<Page> {
-  const { body } = await env.gateway.query<{ images: Page }>(LIST, variables)
+async function page(gateway: RunningGateway, variables: Record<string, unknown>): Promise<Page> {
+  const { body } = await gateway.query<{ images: Page }>(LIST, variables)
   expect(body.errors).toBeUndefined()
   return body.data?.images as Page
 }
 
 /** Every image of a list, following `after` cursors. */
-async function all(variables: Record<string, unknown> = {}, first = 500): Promise<Node[]> {
+async function all(
+  gateway: RunningGateway,
+  variables: Record<string, unknown> = {},
+  first = 500,
+): Promise<Node[]> {
   const nodes: Node[] = []
   let after: string | null = null
   for (let guard = 0; guard < 100; guard++) {
-    const result = await page({ ...variables, first, after })
+    const result = await page(gateway, { ...variables, first, after })
     nodes.push(...result.edges.map((edge) => edge.node))
     if (!result.pageInfo.hasNextPage) {
       expect(nodes).toHaveLength(result.totalCount)
@@ -163,8 +167,8 @@ describe('filters', () => {
     ['empty lists mean no condition', { architectures: [], os: { distros: [] } }, () => true],
   ]
 
-  it.each(cases)('%s', async (_name, filter, expected) => {
-    const got = await all({ filter })
+  it.for(cases)('%s', async ([_name, filter, expected], { gateway }) => {
+    const got = await all(gateway, { filter })
     const want = upstreamImages.filter(({ regionId, image }) => expected(image, regionId))
     expect(want.length).toBeGreaterThan(0)
     expect(new Set(got.map((node) => keyOf(node.regionId, node.imageId)))).toEqual(
@@ -172,17 +176,17 @@ describe('filters', () => {
     )
   })
 
-  it('rejects contradictory sizes before any upstream call', async () => {
-    const { body } = await env.gateway.query(LIST, { filter: { minSizeGiB: 50, maxSizeGiB: 10 } })
+  it('rejects contradictory sizes before any upstream call', async ({ gateway, upstream }) => {
+    const { body } = await gateway.query(LIST, { filter: { minSizeGiB: 50, maxSizeGiB: 10 } })
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'filter' })
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 })
 
 describe('facets', () => {
-  it('count the filtered set, the same as counting the listed images a second way', async () => {
+  it('count the filtered set, the same as counting the listed images a second way', async ({ gateway }) => {
     const filter = { os: { distros: ['ubuntu', 'rocky'] }, maxSizeGiB: 50 }
-    const { body } = await env.gateway.query<{ images: { facets: Record<string, Facet[]> } }>(
+    const { body } = await gateway.query<{ images: { facets: Record<string, Facet[]> } }>(
       `query($filter: ImageFilter) { images(regionIds: ${JSON.stringify(CATALOG_REGIONS)}, organizationIds: ["${ORG_A}", "${ORG_B}"], filter: $filter, first: 1) {
         facets {
           architectures { value count } virtualizations { value count } states { value count }
@@ -195,7 +199,7 @@ describe('facets', () => {
     )
     expect(body.errors).toBeUndefined()
     const facets = body.data?.images.facets as Record<string, Facet[]>
-    const nodes = await all({ filter })
+    const nodes = await all(gateway, { filter })
     const expected: Record<string, Facet[]> = {
       architectures: tally(nodes.map((n) => [n.architecture])),
       virtualizations: tally(nodes.map((n) => [n.virtualization])),
@@ -250,8 +254,8 @@ function tally(valuesPerImage: string[][], grouped = false): Facet[] {
 describe('ordering and paging', () => {
   const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
-  it('orders by the requested fields and breaks ties by name, region and id', async () => {
-    const nodes = await all({ orderBy: [{ field: 'SIZE', direction: 'DESC' }, { field: 'STATE' }] })
+  it('orders by the requested fields and breaks ties by name, region and id', async ({ gateway }) => {
+    const nodes = await all(gateway, { orderBy: [{ field: 'SIZE', direction: 'DESC' }, { field: 'STATE' }] })
     const rank = { PENDING: 0, CREATING: 1, READY: 2, FAILED: 3 } as Record<string, number>
     const expected = [...nodes].sort(
       (a, b) =>
@@ -268,8 +272,8 @@ describe('ordering and paging', () => {
     )
   })
 
-  it('orders by name in code-point order by default (upper case before lower case)', async () => {
-    const nodes = await all()
+  it('orders by name in code-point order by default (upper case before lower case)', async ({ gateway }) => {
+    const nodes = await all(gateway)
     const expected = [...nodes].sort(
       (a, b) => byBytes(a.name, b.name) || byBytes(a.regionId, b.regionId) || byBytes(a.imageId, b.imageId),
     )
@@ -277,8 +281,8 @@ describe('ordering and paging', () => {
     expect(nodes[0]?.name.startsWith('Ubuntu-Pro')).toBe(true)
   })
 
-  it('orders by creation time descending', async () => {
-    const nodes = await all({ orderBy: [{ field: 'CREATED_AT', direction: 'DESC' }] })
+  it('orders by creation time descending', async ({ gateway }) => {
+    const nodes = await all(gateway, { orderBy: [{ field: 'CREATED_AT', direction: 'DESC' }] })
     for (let i = 1; i < nodes.length; i++) {
       expect(Date.parse(nodes[i - 1]?.createdAt ?? '')).toBeGreaterThanOrEqual(
         Date.parse(nodes[i]?.createdAt ?? ''),
@@ -286,13 +290,13 @@ describe('ordering and paging', () => {
     }
   })
 
-  it('pages forwards and backwards through 1,000 images, visiting each exactly once', async () => {
+  it('pages forwards and backwards through 1,000 images, visiting each exactly once', async ({ gateway }) => {
     const orderBy = [{ field: 'REGION', direction: 'DESC' }, { field: 'CREATED_AT' }]
     const forward: string[] = []
     let after: string | null = null
     let pages = 0
     do {
-      const result: Page = await page({ orderBy, first: 37, after })
+      const result: Page = await page(gateway, { orderBy, first: 37, after })
       expect(result.totalCount).toBe(1000)
       forward.push(...result.edges.map((edge) => edge.node.id))
       after = result.pageInfo.hasNextPage ? result.pageInfo.endCursor : null
@@ -305,7 +309,7 @@ describe('ordering and paging', () => {
     let before: string | null = null
     pages = 0
     do {
-      const result: Page = await page({ orderBy, last: 41, before })
+      const result: Page = await page(gateway, { orderBy, last: 41, before })
       backward.unshift(...result.edges.map((edge) => edge.node.id))
       before = result.pageInfo.hasPreviousPage ? result.pageInfo.startCursor : null
       pages++
@@ -313,44 +317,48 @@ describe('ordering and paging', () => {
     expect(backward).toEqual(forward)
   })
 
-  it('keeps cursors valid when the same query is repeated, and rejects them for another order or filter', async () => {
-    const first = await page({ first: 10 })
-    const again = await page({ first: 10, after: first.pageInfo.endCursor })
-    const repeated = await page({ first: 10, after: first.pageInfo.endCursor })
+  it('keeps cursors valid when the same query is repeated, and rejects them for another order or filter', async ({
+    gateway,
+    upstream,
+  }) => {
+    const first = await page(gateway, { first: 10 })
+    const again = await page(gateway, { first: 10, after: first.pageInfo.endCursor })
+    const repeated = await page(gateway, { first: 10, after: first.pageInfo.endCursor })
     expect(repeated.edges.map((edge) => edge.node.id)).toEqual(again.edges.map((edge) => edge.node.id))
-    env.upstream.requests.length = 0
+    upstream.requests.length = 0
     for (const variables of [
       { orderBy: [{ field: 'SIZE' }] },
       { filter: { hasSoftware: true } },
       { filter: { architectures: ['X86_64'] } },
     ]) {
-      const { body } = await env.gateway.query(LIST, {
+      const { body } = await gateway.query(LIST, {
         ...variables,
         first: 10,
         after: first.pageInfo.endCursor,
       })
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' })
     }
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 
-  it('caps the page size and refuses first with last', async () => {
+  it('caps the page size and refuses first with last', async ({ gateway }) => {
     for (const variables of [{ first: 501 }, { last: 1000 }, { first: -1 }, { first: 5, last: 5 }]) {
-      const { body } = await env.gateway.query(LIST, variables)
+      const { body } = await gateway.query(LIST, variables)
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
     }
-    const defaults = await page({})
+    const defaults = await page(gateway, {})
     expect(defaults.edges).toHaveLength(50)
   })
 })
 
 describe('lookups and organization-wide lists', () => {
-  it('serves list, facets, lookup, node and two aliases of a region with one upstream call per region', async () => {
+  it('serves list, facets, lookup, node and two aliases of a region with one upstream call per region', async ({
+    gateway,
+    upstream,
+  }) => {
     const [regionId] = CATALOG_REGIONS as [string]
     const target = images[regionId]?.find((image) => tag(image, OWNER_ORGANIZATION_TAG) === ORG_A)
-    const { body } = await env.gateway.query<
-      Record<string, { images?: { totalCount: number }; name?: string }>
-    >(
+    const { body } = await gateway.query<Record<string, { images?: { totalCount: number }; name?: string }>>(
       `query($r: ID!, $image: ID!) {
         list: images(regionIds: [$r], organizationIds: ["${ORG_A}"], first: 5) { totalCount facets { distros { value count } } }
         a: region(id: $r) { images(organizationIds: ["${ORG_A}"], filter: { hasSoftware: true }) { totalCount } }
@@ -363,11 +371,11 @@ describe('lookups and organization-wide lists', () => {
     expect(body.errors).toBeUndefined()
     expect(body.data?.found).toEqual({ name: target?.metadata.name, ownerOrganizationId: ORG_A })
     expect(body.data?.missing).toBeNull()
-    expect(imageCalls(env.upstream)).toHaveLength(1)
+    expect(imageCalls(upstream)).toHaveLength(1)
   })
 
-  it('refetches an image by its node id, owned or global', async () => {
-    const { body } = await env.gateway.query<{
+  it('refetches an image by its node id, owned or global', async ({ gateway }) => {
+    const { body } = await gateway.query<{
       images: { nodes: { id: string; name: string; source: string | null }[] }
     }>(
       `{ images(regionIds: ${JSON.stringify(CATALOG_REGIONS)}, organizationIds: ["${ORG_A}"], first: 500) { nodes { id name source } } }`,
@@ -376,17 +384,20 @@ describe('lookups and organization-wide lists', () => {
     const owned = nodes.find((node) => node.source !== null)
     const global = nodes.find((node) => node.source === null)
     for (const node of [owned, global]) {
-      const result = await env.gateway.query<{
+      const result = await gateway.query<{
         node: { __typename: string; id: string; name: string } | null
       }>('query($id: ID!) { node(id: $id) { __typename id ... on Image { name } } }', { id: node?.id })
       expect(result.body.data?.node).toEqual({ __typename: 'Image', id: node?.id, name: node?.name })
     }
-    const bad = await env.gateway.query('{ node(id: "bm90LWFuLWlk") { id } }')
+    const bad = await gateway.query('{ node(id: "bm90LWFuLWlk") { id } }')
     expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
   })
 
-  it('lists every image-serving region of an organization, fetching the region list once', async () => {
-    const { body } = await env.gateway.query<{ a: Page; b: Page }>(
+  it('lists every image-serving region of an organization, fetching the region list once', async ({
+    gateway,
+    upstream,
+  }) => {
+    const { body } = await gateway.query<{ a: Page; b: Page }>(
       `{
         a: images(organizationId: "${ORG_A}", first: 1) { totalCount }
         b: images(organizationId: "${ORG_A}", filter: { sources: [IMPORT] }) { totalCount }
@@ -397,17 +408,17 @@ describe('lookups and organization-wide lists', () => {
       [undefined, ORG_A].includes(tag(image, OWNER_ORGANIZATION_TAG)),
     )
     expect(body.data?.a.totalCount).toBe(visible.length)
-    expect(env.upstream.requests.filter((request) => request.path.endsWith('/regions'))).toHaveLength(1)
-    const calls = imageCalls(env.upstream)
+    expect(upstream.requests.filter((request) => request.path.endsWith('/regions'))).toHaveLength(1)
+    const calls = imageCalls(upstream)
     expect(calls.map((call) => call.path.split('/')[4]).sort()).toEqual([...CATALOG_REGIONS].sort())
     for (const call of calls) expect(call.query.getAll('organizationID')).toEqual([ORG_A])
   })
 
-  it('wants exactly one of regionIds and organizationId', async () => {
+  it('wants exactly one of regionIds and organizationId', async ({ gateway, upstream }) => {
     for (const args of [`regionIds: ["${CATALOG_REGIONS[0]}"], organizationId: "${ORG_A}"`, 'first: 1']) {
-      const { body } = await env.gateway.query(`{ images(${args}) { totalCount } }`)
+      const { body } = await gateway.query(`{ images(${args}) { totalCount } }`)
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
     }
-    expect(env.upstream.requests).toHaveLength(0)
+    expect(upstream.requests).toHaveLength(0)
   })
 })

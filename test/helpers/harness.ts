@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { test } from 'vitest'
 import {
   type Config,
   type HttpServerConfig,
@@ -134,45 +134,47 @@ export async function freeLoopbackPort(): Promise<number> {
   return port
 }
 
-/** The fake upstream and the gateway in front of it, shared by the tests of one file. */
-export interface GatewayOverUpstream {
+/** The fake upstream and the gateway in front of it, as test fixtures. */
+export interface GatewayFixtures {
   readonly upstream: RunningFakeUpstream
   readonly gateway: RunningGateway
 }
 
 /**
- * Registers the hooks most suites need: start a fake upstream and a gateway in front of it
- * before the file's tests, forget what they recorded before each test, stop both after.
+ * A `test` whose tests get a fake upstream with `data` and a gateway in front of it, started
+ * once for the file and stopped after it; each test sees only the requests and log lines it
+ * caused.
  */
-export function useGatewayOverUpstream(
+export function gatewayTest(
   data: RegionServiceData,
   upstreamOptions: FakeUpstreamOptions = {},
   settings: GatewayOptions = {},
-): GatewayOverUpstream {
-  let upstream: RunningFakeUpstream | undefined
-  let gateway: RunningGateway | undefined
-  beforeAll(async () => {
-    upstream = await startFakeUpstream(data, upstreamOptions)
-    gateway = await startGateway(upstream.url, settings)
+) {
+  return test.extend<{ $file: GatewayFixtures; $test: { fresh: undefined } }>({
+    upstream: [
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern
+      async ({}, use) => {
+        const upstream = await startFakeUpstream(data, upstreamOptions)
+        await use(upstream)
+        await upstream.close()
+      },
+      { scope: 'file' },
+    ],
+    gateway: [
+      async ({ upstream }, use) => {
+        const gateway = await startGateway(upstream.url, settings)
+        await use(gateway)
+        await gateway.close()
+      },
+      { scope: 'file' },
+    ],
+    fresh: [
+      async ({ upstream, gateway }, use) => {
+        upstream.requests.length = 0
+        gateway.logs.lines.length = 0
+        await use(undefined)
+      },
+      { auto: true },
+    ],
   })
-  afterAll(async () => {
-    await gateway?.close()
-    await upstream?.close()
-  })
-  beforeEach(() => {
-    if (upstream) upstream.requests.length = 0
-    if (gateway) gateway.logs.lines.length = 0
-  })
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('used before beforeAll started the gateway')
-    return value
-  }
-  return {
-    get upstream() {
-      return started(upstream)
-    },
-    get gateway() {
-      return started(gateway)
-    },
-  }
 }

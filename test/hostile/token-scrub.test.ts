@@ -1,14 +1,14 @@
 // Hostile traffic, finding 8: upstream error text carrying a split or partial token reached callers.
-import { expect, it } from 'vitest'
+import { expect } from 'vitest'
 import { sendError } from '../../src/demo/region-service.js'
 import { CREDENTIAL_RUN } from '../../src/upstream/scrub.js'
 import { makeRegion, uuid } from '../helpers/fixtures.js'
-import { useGatewayOverUpstream } from '../helpers/harness.js'
+import { gatewayTest } from '../helpers/harness.js'
 
 const REGION = uuid(1, 'b')
 const TOKEN = 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.secret-part-of-the-token.4f9c2e1b7a'
 
-const setup = useGatewayOverUpstream(
+const it = gatewayTest(
   { regions: [makeRegion(REGION, 'echoing')], images: {} },
   {
     // An upstream that echoes the credential, split by control characters and in pieces.
@@ -20,8 +20,8 @@ const setup = useGatewayOverUpstream(
   },
 )
 
-it('never shows a caller any run of 8 or more characters of its token', async () => {
-  const { body } = await setup.gateway.query(
+it('never shows a caller any run of 8 or more characters of its token', async ({ gateway }) => {
+  const { body } = await gateway.query(
     `{ region(id: "${REGION}") { images { totalCount } } }`,
     {},
     { token: TOKEN },
@@ -34,5 +34,5 @@ it('never shows a caller any run of 8 or more characters of its token', async ()
   for (let start = 0; start + CREDENTIAL_RUN <= TOKEN.length; start++) {
     expect(text).not.toContain(TOKEN.slice(start, start + CREDENTIAL_RUN))
   }
-  expect(setup.gateway.logs.lines.join('\n')).not.toContain(TOKEN.slice(12, 40))
+  expect(gateway.logs.lines.join('\n')).not.toContain(TOKEN.slice(12, 40))
 })

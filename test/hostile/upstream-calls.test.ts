@@ -1,13 +1,13 @@
 // Hostile traffic, finding 6: one small request made 1,001 upstream calls.
-import { expect, it } from 'vitest'
+import { expect } from 'vitest'
 import { makeImage, makeRegion, uuid } from '../helpers/fixtures.js'
-import { useGatewayOverUpstream } from '../helpers/harness.js'
+import { gatewayTest } from '../helpers/harness.js'
 
 const REGIONS = Array.from({ length: 10 }, (_, n) => uuid(n + 1, 'a'))
 const ORGANIZATIONS = Array.from({ length: 20 }, (_, n) => uuid(n + 1, 'f'))
 const LIMIT = 50
 
-const setup = useGatewayOverUpstream({
+const it = gatewayTest({
   regions: REGIONS.map((id, n) => makeRegion(id, `region-${n}`)),
   images: Object.fromEntries(REGIONS.map((id) => [id, [makeImage({ name: 'ubuntu-24.04' })]])),
 })
@@ -21,18 +21,24 @@ function aliases(first: number): string {
   return `{ ${lists.join('\n')} }`
 }
 
-it('refuses 20 organization-wide lists of 500 by their cost, before any upstream call', async () => {
-  const { status, body } = await setup.gateway.query(aliases(500))
+it('refuses 20 organization-wide lists of 500 by their cost, before any upstream call', async ({
+  gateway,
+  upstream,
+}) => {
+  const { status, body } = await gateway.query(aliases(500))
   expect(status).toBe(400)
   expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'cost' })
-  expect(setup.upstream.requests).toHaveLength(0)
+  expect(upstream.requests).toHaveLength(0)
 })
 
-it('makes at most MAX_UPSTREAM_CALLS_PER_OPERATION calls for cheap ones, and names the limit', async () => {
-  const { body } = await setup.gateway.query(aliases(0))
+it('makes at most MAX_UPSTREAM_CALLS_PER_OPERATION calls for cheap ones, and names the limit', async ({
+  gateway,
+  upstream,
+}) => {
+  const { body } = await gateway.query(aliases(0))
   // One shared region list, then ten regions per organization: the fifth list would pass 50.
-  expect(setup.upstream.requests.length).toBeLessThanOrEqual(LIMIT)
-  expect(setup.upstream.requests.length).toBe(41)
+  expect(upstream.requests.length).toBeLessThanOrEqual(LIMIT)
+  expect(upstream.requests.length).toBe(41)
   // A refused list fails its field, and an image list is never null: the answer has no data.
   expect(body.data).toBeNull()
   expect(body.errors?.length).toBeGreaterThan(0)
@@ -46,11 +52,14 @@ it('makes at most MAX_UPSTREAM_CALLS_PER_OPERATION calls for cheap ones, and nam
   }
 })
 
-it('counts each distinct call once: the same list asked for 20 times is one list', async () => {
+it('counts each distinct call once: the same list asked for 20 times is one list', async ({
+  gateway,
+  upstream,
+}) => {
   const same = ORGANIZATIONS.map(
     (_, n) => `a${n}: images(organizationId: "${ORGANIZATIONS[0]}", first: ${n}) { totalCount }`,
   )
-  const { body } = await setup.gateway.query(`{ ${same.join('\n')} }`)
+  const { body } = await gateway.query(`{ ${same.join('\n')} }`)
   expect(body.errors).toBeUndefined()
-  expect(setup.upstream.requests).toHaveLength(1 + REGIONS.length)
+  expect(upstream.requests).toHaveLength(1 + REGIONS.length)
 })

@@ -650,8 +650,12 @@ async function main(): Promise<void> {
       scenario6: s6,
     }
     mkdirSync(OUT_DIR, { recursive: true })
-    writeFileSync(new URL('latest.json', OUT_DIR), `${JSON.stringify(results, null, 2)}\n`)
-    writeFileSync(new URL('latest.md', OUT_DIR), markdown(results))
+    // Each run keeps its date in its name; latest.* is the last run, for links and tools.
+    const stamp = results.machine.date.slice(0, 16).replace(':', '')
+    for (const name of [stamp, 'latest']) {
+      writeFileSync(new URL(`${name}.json`, OUT_DIR), `${JSON.stringify(results, null, 2)}\n`)
+      writeFileSync(new URL(`${name}.md`, OUT_DIR), markdown(results))
+    }
     process.stdout.write(markdown(results))
     const failures = [
       s1Direct,

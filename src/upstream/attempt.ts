@@ -199,7 +199,7 @@ export async function attemptCall(
     if (!isSuccess(answer.status)) return statusFailure(answer.status, bytes)
     if (body?.overBudget) {
       const why = 'it was the largest answer being read when the budget for them ran out'
-      return failed(overloaded(target, why), 'unusable', { status })
+      return failed(overloaded(target, why), 'local', { status })
     }
     if (!bytes) throw invalidAnswer(target, `the answer is larger than ${settings.maxBodyBytes} bytes`)
     const { value, reused } = parseAnswer(settings, bytes, target, contract)

@@ -5,7 +5,7 @@
  * on a noisy machine. BENCH_QUICK=1 runs each step for a second (a smoke test of the harness,
  * not a measurement).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -591,7 +591,13 @@ async function main(): Promise<void> {
     )
 
     const results = {
-      machine: { cores: cpus().length, node: process.version, quick: QUICK, date: new Date().toISOString() },
+      machine: {
+        cores: cpus().length,
+        node: process.version,
+        quick: QUICK,
+        date: new Date().toISOString(),
+        commit: measuredCommit(),
+      },
       degradedOperations: degraded,
       scenario1: {
         direct: s1Direct,
@@ -684,13 +690,23 @@ async function main(): Promise<void> {
   }
 }
 
+/** The commit measured, marked when the work tree differs from it. */
+function measuredCommit(): string {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+  try {
+    return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) ? ' (src changed)' : ''}`
+  } catch {
+    return 'unknown'
+  }
+}
+
 function round(value: number, digits: number): number {
   const factor = 10 ** digits
   return Math.round(value * factor) / factor
 }
 
 type Results = {
-  machine: { cores: number; node: string; quick: boolean; date: string }
+  machine: { cores: number; node: string; quick: boolean; date: string; commit: string }
   /** GraphQL operations the gateways answered with errors (in part or whole) or refused. */
   degradedOperations: number
   scenario1: {
@@ -758,7 +774,7 @@ function markdown(r: Results): string {
   const s1 = r.scenario1
   return `# Benchmark results
 
-${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
+${r.machine.date}: ${r.machine.cores} cores, Node ${r.machine.node}, commit ${r.machine.commit}${r.machine.quick ? ' (QUICK smoke run: not a measurement)' : ''}.
 Gateway: \`node dist/main.js\` with the container image's runtime environment (${imageEnvText()}, from the Dockerfile), LOG_LEVEL=info, its own process; fake upstream in another process; autocannon here. Scenario 1 measures its four targets in turn, ${TURNS.rounds} rounds of ${TURNS.tenSeconds} s at 10 connections (p50/p99: median of the rounds) and ${TURNS.rounds} rounds of ${TURNS.oneSeconds} s at 1 connection (one request at a time, each timed here to 0.01 ms; three more targets among them: two floors of the hop and the gateway answering one number), so drift of the machine falls on all of them alike. Requests timed one at a time fail on a GraphQL answer with errors as well as on a status other than 200.
 
 | scenario | what | result | target |
